@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import testcases
+
+from anzu.common.testing import (
+    BuildingFactory,
+    CustomerFactory,
+    OrganizationFactory,
+    ProjectFactory,
+    UnitFactory,
+    make_user,
+)
+
+_original_teardown = getattr(testcases.TransactionTestCase, "_fixture_teardown")  # noqa: B009
+
+
+def _teardown_with_guards_lifted(self: Any) -> None:
+    """Transactional tests wipe the database; the audit table's append-only guards are lifted
+    for that wipe only."""
+    from django.db import connections
+
+    from anzu.core import guards
+
+    with guards.lifted():
+        _original_teardown(self)
+    for conn in connections.all():
+        conn.close()
+
+
+setattr(testcases.TransactionTestCase, "_fixture_teardown", _teardown_with_guards_lifted)  # noqa: B010
+
+
+@pytest.fixture
+def org(db: Any) -> Any:
+    return OrganizationFactory()
+
+
+@pytest.fixture
+def other_org(db: Any) -> Any:
+    return OrganizationFactory()
+
+
+@pytest.fixture
+def portfolio(org: Any) -> dict[str, Any]:
+    """Two projects, each with one building of two units, and a customer."""
+    p1 = ProjectFactory(organization=org, code="P1", name="静安公寓")
+    p2 = ProjectFactory(organization=org, code="P2", name="浦东公寓")
+    b1 = BuildingFactory(project=p1, code="B1", name="1号楼")
+    b2 = BuildingFactory(project=p2, code="B2", name="2号楼")
+    u1 = UnitFactory(building=b1, code="101")
+    u2 = UnitFactory(building=b1, code="102")
+    u3 = UnitFactory(building=b2, code="201")
+    u4 = UnitFactory(building=b2, code="202")
+    customer = CustomerFactory(organization=org, name="李雷", project=p1)
+    return {
+        "p1": p1,
+        "p2": p2,
+        "b1": b1,
+        "b2": b2,
+        "u1": u1,
+        "u2": u2,
+        "u3": u3,
+        "u4": u4,
+        "customer": customer,
+    }
+
+
+@pytest.fixture
+def manager(org: Any) -> Any:
+    return make_user(org, "management", username="manager")
+
+
+@pytest.fixture
+def admin_user(org: Any) -> Any:
+    return make_user(org, "admin", username="orgadmin")

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from anzu.core import views
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("tokens/", views.tokens, name="tokens"),
+]

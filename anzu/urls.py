@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from anzu.api import api
+from anzu.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("accounts/", include("anzu.core.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("portfolio/", include("anzu.portfolio.urls")),
+    path("leasing/", include("anzu.leasing.urls")),
+    path("import/", include("anzu.onboarding.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
