@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from django.test import testcases
+from huey.contrib.djhuey import HUEY
 
 from anzu.common.testing import (
     BuildingFactory,
@@ -13,6 +14,9 @@ from anzu.common.testing import (
     UnitFactory,
     make_user,
 )
+
+# Tasks run inline in tests: enqueueing executes the task at once, in-process.
+HUEY.immediate = True
 
 _original_teardown = getattr(testcases.TransactionTestCase, "_fixture_teardown")  # noqa: B009
 
