@@ -80,3 +80,8 @@ def manager(org: Any) -> Any:
 @pytest.fixture
 def admin_user(org: Any) -> Any:
     return make_user(org, "admin", username="orgadmin")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -76,7 +76,7 @@ def parse_database_url(name: str, url: str) -> dict[str, object]:
     if scheme == "sqlite":
         path = unquote(parts.path)
         if url.startswith("sqlite:////"):
-            db_name = path
+            db_name = "/" + path.lstrip("/")
         else:
             db_name = path[1:] if path.startswith("/") else path
         if not db_name:
