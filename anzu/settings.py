@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "anzu.leasing",
     "anzu.onboarding",
     "anzu.demo",
+    "anzu.billing",
+    "anzu.notify",
 ]
 
 MIDDLEWARE = [

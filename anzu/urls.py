@@ -11,6 +11,8 @@ urlpatterns = [
     path("portfolio/", include("anzu.portfolio.urls")),
     path("leasing/", include("anzu.leasing.urls")),
     path("import/", include("anzu.onboarding.urls")),
+    path("billing/", include("anzu.billing.urls")),
+    path("notify/", include("anzu.notify.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
