@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "huey.contrib.djhuey",
+    "ninja",
     "anzu.common",
     "anzu.core",
     "anzu.portfolio",
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
     "anzu.demo",
     "anzu.billing",
     "anzu.notify",
+    "anzu.documents",
 ]
 
 MIDDLEWARE = [
@@ -202,3 +204,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("ANZU_LOG_LEVEL") or "WARNING"},
 }
+
+# Documents: PDF signing identities and an optional RFC 3161 time-stamping authority.
+SIGNING_P12_DIR = env_str("ANZU_SIGNING_P12_DIR") or ""
+SIGNING_P12_PASSWORD = env_str("ANZU_SIGNING_P12_PASSWORD") or ""
+TSA_URL = env_str("ANZU_TSA_URL") or ""
+if TSA_URL and not TSA_URL.startswith(("http://", "https://")):
+    raise ConfigError("ANZU_TSA_URL: expected an http:// or https:// URL")
