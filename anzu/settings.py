@@ -184,6 +184,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = ANZU_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = ANZU_HOME / "media"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -211,3 +212,9 @@ SIGNING_P12_PASSWORD = env_str("ANZU_SIGNING_P12_PASSWORD") or ""
 TSA_URL = env_str("ANZU_TSA_URL") or ""
 if TSA_URL and not TSA_URL.startswith(("http://", "https://")):
     raise ConfigError("ANZU_TSA_URL: expected an http:// or https:// URL")
+
+# Notifications (anzu.notify): every channel goes to the sandbox unless configured otherwise.
+# Variables are listed in anzu/notify/config.py and docs/notifications.md.
+from anzu.notify.config import load_notify_config  # noqa: E402
+
+NOTIFY = load_notify_config()
