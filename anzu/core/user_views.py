@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from anzu.common.errors import DomainError
+from anzu.core import access
 from anzu.core import users as user_services
 from anzu.core.models import AuditEvent, User
 from anzu.core.user_forms import RolesForm, ScopeForm, StaffUserForm, TenantUserForm
@@ -103,8 +104,8 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 if roles_form.is_valid():
                     user_services.user_set_roles(
                         user=account,
-                        by=request.user,
-                        roles=roles_form.cleaned_data["roles"],  # type: ignore[arg-type]
+                        by=request.user,  # type: ignore[arg-type]
+                        roles=roles_form.cleaned_data["roles"],
                     )
                     return redirect("user_detail", pk=account.pk)
             elif which == "scope":
@@ -122,7 +123,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
             (roles_form if which == "roles" else scope_form).add_domain_error(err)
         status = 422
     events = AuditEvent.objects.filter(
-        organization_id=account.organization_id, object_type="core.user", object_id=str(account.pk)
+        organization_id=access.org_id(account), object_type="core.user", object_id=str(account.pk)
     ).order_by("-id")[:20]
     return render(
         request,
