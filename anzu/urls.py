@@ -14,6 +14,7 @@ urlpatterns = [
     path("import/", include("anzu.onboarding.urls")),
     path("billing/", include("anzu.billing.urls")),
     path("notify/", include("anzu.notify.urls")),
+    path("documents/", include("anzu.documents.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
