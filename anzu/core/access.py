@@ -49,6 +49,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "audit.view": frozenset({A, M}),
     "users.manage": frozenset({A}),
     "api.tokens": frozenset({A, M, F, L, CS, FL, E}),
+    # Archived documents (signed notices, letters, statements, contract files).
+    "documents.view": frozenset({A, M, F, L}),
 }
 
 # Roles that see the whole organization unless restricted on purpose.
