@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "anzu.billing",
     "anzu.notify",
     "anzu.documents",
+    "anzu.risk",
 ]
 
 MIDDLEWARE = [
@@ -184,6 +185,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = ANZU_HOME / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # hand-written CSS and vendored htmx
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = ANZU_HOME / "media"
 WHITENOISE_USE_FINDERS = True
@@ -218,3 +220,10 @@ if TSA_URL and not TSA_URL.startswith(("http://", "https://")):
 from anzu.notify.config import load_notify_config  # noqa: E402
 
 NOTIFY = load_notify_config()
+
+# Verifiable audit log: checkpoint signing key (base64 Ed25519 seed; generated under ANZU_HOME
+# when unset), the log's origin line, and how often checkpoints are signed.
+AUDIT_LOG_KEY = env_str("ANZU_AUDIT_KEY") or ""
+AUDIT_LOG_ORIGIN = env_str("ANZU_AUDIT_ORIGIN") or "anzu.local/audit"
+AUDIT_CHECKPOINT_EVENTS = env_int("ANZU_AUDIT_CHECKPOINT_EVENTS", 1000, minimum=1)
+AUDIT_CHECKPOINT_SECONDS = env_int("ANZU_AUDIT_CHECKPOINT_SECONDS", 300, minimum=1)
