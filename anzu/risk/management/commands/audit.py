@@ -38,6 +38,11 @@ class Command(BaseCommand):
         )
         p_prove.add_argument("--index", type=int, required=True)
         p_prove.add_argument("--size", type=int)
+        p_bundle = sub.add_parser("bundle", help="Evidence bundle (zip) for an archived document.")
+        p_bundle.add_argument("--document", type=int, required=True)
+        p_bundle.add_argument("--out", required=True)
+        p_vb = sub.add_parser("verify-bundle", help="Check an evidence bundle offline.")
+        p_vb.add_argument("file")
         p_cons = sub.add_parser("consistency", help="Consistency proof between two tree sizes.")
         p_cons.add_argument("--from", dest="old", type=int, required=True)
         p_cons.add_argument("--to", dest="new", type=int, required=True)
@@ -89,6 +94,29 @@ class Command(BaseCommand):
                 self._print(auditlog.prove(index=options["index"], size=options["size"]))
             except auditlog.ProofError as exc:
                 raise CommandError(str(exc)) from None
+        elif action == "bundle":
+            from anzu.documents.models import Document
+            from anzu.risk.bundle import BundleError, make_bundle
+
+            try:
+                doc = Document.objects.get(pk=options["document"])
+                Path(options["out"]).write_bytes(make_bundle(doc))
+            except Document.DoesNotExist:
+                raise CommandError(f"no document {options['document']}") from None
+            except BundleError as exc:
+                raise CommandError(str(exc)) from None
+            self._print({"document": doc.pk, "out": options["out"]})
+        elif action == "verify-bundle":
+            from anzu.risk.bundle import verify_bundle
+
+            try:
+                data = Path(options["file"]).read_bytes()
+            except OSError as exc:
+                raise CommandError(str(exc)) from None
+            check = verify_bundle(data)
+            self._print({"ok": check.ok, "problems": check.problems, **check.facts})
+            if not check.ok:
+                raise SystemExit(1)
         elif action == "consistency":
             try:
                 self._print(auditlog.consistency(old_size=options["old"], new_size=options["new"]))
