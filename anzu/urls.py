@@ -15,6 +15,7 @@ urlpatterns = [
     path("billing/", include("anzu.billing.urls")),
     path("notify/", include("anzu.notify.urls")),
     path("documents/", include("anzu.documents.urls")),
+    path("risk/", include("anzu.risk.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
