@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,9 @@ EVENT_FIELDS = (
 )
 
 
+_COLUMNS = ", ".join(f"e.{name}" for name in EVENT_FIELDS)
+
+
 def canonical(event: dict[str, Any]) -> bytes:
     """The canonical bytes of one event: JSON, keys sorted, compact, UTF-8."""
     data = dict(event)
@@ -56,13 +59,51 @@ def canonical(event: dict[str, Any]) -> bytes:
     )
 
 
+def _event_from_row(row: Sequence[Any]) -> dict[str, Any]:
+    """An event dict from a raw row of ``_COLUMNS`` (identical on SQLite and PostgreSQL)."""
+    event = dict(zip(EVENT_FIELDS, row, strict=True))
+    changes = event["changes"]
+    if isinstance(changes, str | bytes):
+        event["changes"] = json.loads(changes)
+    created = event["created_at"]
+    if isinstance(created, str):
+        created = dt.datetime.fromisoformat(created)
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.UTC)
+    event["created_at"] = created
+    if event["ip"] is not None:
+        event["ip"] = str(event["ip"])
+    return event
+
+
 def _events(ids: list[int]) -> Iterator[dict[str, Any]]:
+    """The events with these ids, in the order given (missing ones are skipped)."""
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        rows = {r["id"]: r for r in AuditEvent.objects.filter(id__in=chunk).values(*EVENT_FIELDS)}
+        with connection.cursor() as cur:
+            marks = ", ".join(["%s"] * len(chunk))
+            cur.execute(f"SELECT {_COLUMNS} FROM core_auditevent e WHERE e.id IN ({marks})", chunk)
+            rows = {row[0]: row for row in cur.fetchall()}
         for event_id in chunk:
             if event_id in rows:
-                yield rows[event_id]
+                yield _event_from_row(rows[event_id])
+
+
+def _log_rows() -> Iterator[tuple[int, int, bytes, dict[str, Any] | None]]:
+    """(index, event id, stored leaf hash, event or None) for the whole log, in index order."""
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT l.{connection.ops.quote_name('index')}, l.event_id, l.leaf_hash, {_COLUMNS} "
+            "FROM risk_logentry l LEFT JOIN core_auditevent e ON e.id = l.event_id "
+            f"ORDER BY l.{connection.ops.quote_name('index')}"
+        )
+        while True:
+            rows = cur.fetchmany(10000)
+            if not rows:
+                return
+            for row in rows:
+                event = _event_from_row(row[3:]) if row[3] is not None else None
+                yield int(row[0]), int(row[1]), bytes(row[2]), event
 
 
 def _state() -> LogState:
@@ -274,24 +315,19 @@ def check_checkpoints(
 def verify_database(*, external_notes: Iterable[str] = ()) -> Report:
     """Recompute every leaf from the stored events and check every stored checkpoint."""
     report = Report()
-    rows = list(LogEntry.objects.order_by("index").values_list("index", "event_id", "leaf_hash"))
-    report.size = len(rows)
-    for position, (index, _event_id, _leaf) in enumerate(rows):
-        if index != position:
-            report.fail(f"index {position} is missing from the log", position)
-            break
-    events = {e["id"]: e for e in _events([event_id for _i, event_id, _l in rows])}
     leaves: list[bytes] = []
-    for index, event_id, stored in rows:
-        event = events.get(event_id)
+    for position, (index, event_id, stored, event) in enumerate(_log_rows()):
+        if index != position and report.ok:
+            report.fail(f"index {position} is missing from the log", position)
         if event is None:
             report.fail(f"entry {index}: audit event {event_id} is missing", index)
-            leaves.append(bytes(stored))
+            leaves.append(stored)
             continue
         leaf = merkle.leaf_hash(canonical(event))
-        if leaf != bytes(stored):
+        if leaf != stored:
             report.fail(f"entry {index}: audit event {event_id} was altered", index)
         leaves.append(leaf)
+    report.size = len(leaves)
     verifier = note.parse_verifier_key(keys.vkey())
     notes = [c.note for c in SignedCheckpoint.objects.order_by("id")]
     check_checkpoints(report, leaves, [*notes, *external_notes], verifier)
