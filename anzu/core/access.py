@@ -40,6 +40,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "lease.write": frozenset({A, M, F}),
     "lease.activate": frozenset({A, M}),
     "lease.terminate": frozenset({A, M, F}),
+    # Billing: bills, payments, deposits (amounts still need "amounts.view").
+    "billing.view": frozenset({A, M, F, L, CS, FL}),
+    "billing.write": frozenset({A, M, F}),
     # Field visibility.
     "amounts.view": frozenset({A, M, F, L, CS}),
     "pii.view": frozenset({F, L, CS}),
@@ -49,6 +52,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "audit.view": frozenset({A, M}),
     "users.manage": frozenset({A}),
     "api.tokens": frozenset({A, M, F, L, CS, FL, E}),
+    # Notifications: outbox monitor and sandbox viewer; retries and templates.
+    "notify.view": frozenset({A, M, CS}),
+    "notify.manage": frozenset({A, M, CS}),
     # Archived documents (signed notices, letters, statements, contract files).
     "documents.view": frozenset({A, M, F, L}),
 }

@@ -1,8 +1,9 @@
-"""The navigation menu, by role."""
+"""The navigation menu, by role: an item shows when the user has its capability and its page exists."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
@@ -16,24 +17,46 @@ class NavItem:
     label: str | Promise
     url_name: str
     capability: str
+    # Pages whose URL name starts with this prefix highlight the item (default: the item's own).
+    section: str = ""
 
     @property
     def url(self) -> str:
         try:
             return reverse(self.url_name)
         except NoReverseMatch:
-            return "#"
+            return ""
+
+    def is_current(self, view_name: str | None) -> bool:
+        if not view_name:
+            return False
+        return view_name == self.url_name or bool(
+            self.section and view_name.startswith(self.section)
+        )
 
 
 MENU = [
     NavItem(_("Home"), "home", "portfolio.view"),
-    NavItem(_("Portfolio"), "portfolio:tree", "portfolio.view"),
-    NavItem(_("Customers"), "leasing:customer_list", "customer.view"),
-    NavItem(_("Leases"), "leasing:lease_list", "lease.view"),
-    NavItem(_("Import"), "onboarding:import", "import.run"),
+    NavItem(_("Portfolio"), "portfolio:tree", "portfolio.view", "portfolio:"),
+    NavItem(_("Customers"), "leasing:customer_list", "customer.view", "leasing:customer"),
+    NavItem(_("Leases"), "leasing:lease_list", "lease.view", "leasing:lease"),
+    NavItem(_("Receivables"), "billing:receivables", "billing.view", "billing:"),
+    NavItem(_("Documents"), "documents:list", "documents.view", "documents:"),
+    NavItem(_("Messages"), "notify:outbox", "notify.view", "notify:"),
+    NavItem(_("Import"), "onboarding:import", "import.run", "onboarding:"),
+    NavItem(_("Users"), "user_list", "users.manage", "user_"),
     NavItem(_("API tokens"), "tokens", "api.tokens"),
 ]
 
 
-def menu_for(user) -> list[NavItem]:  # type: ignore[no-untyped-def]
-    return [item for item in MENU if access.can(user, item.capability)]
+def _known(capability: str) -> bool:
+    return capability in access.CAPABILITIES
+
+
+def menu_for(user: Any) -> list[NavItem]:
+    """Items the user may open; items whose page or capability does not exist yet are left out."""
+    return [
+        item
+        for item in MENU
+        if _known(item.capability) and access.can(user, item.capability) and item.url
+    ]
