@@ -44,6 +44,7 @@ MENU = [
     NavItem(_("Documents"), "documents:list", "documents.view", "documents:"),
     NavItem(_("Messages"), "notify:outbox", "notify.view", "notify:"),
     NavItem(_("Import"), "onboarding:import", "import.run", "onboarding:"),
+    NavItem(_("Audit trail"), "risk:audit", "audit.view", "risk:"),
     NavItem(_("Users"), "user_list", "users.manage", "user_"),
     NavItem(_("API tokens"), "tokens", "api.tokens"),
 ]
