@@ -1,13 +1,27 @@
-"""The REST API at /api/v1 (django-ninja). Each app contributes a router from its api.py."""
+"""The REST API at /api/v1 (django-ninja). Each app contributes a router from its api.py.
+
+Clients authenticate with a personal access token (``Authorization: Bearer anzu_...``) or, for
+the web UI's own fetches, with the Django session plus the CSRF header. Every 4xx answer has the
+shape ``{"code", "message", "field"}`` (see :mod:`anzu.common.api`).
+"""
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
+from anzu.common.api import API_AUTH, AnzuNinjaAPI, install_error_handlers
+from anzu.core.api import router as core_router
+from anzu.leasing.api import router as leasing_router
+from anzu.portfolio.api import router as portfolio_router
 
-api = NinjaAPI(
+api = AnzuNinjaAPI(
     title="Anzu API",
     version="1",
+    description="Rental operations: portfolio, customers and leases.",
     urls_namespace="api-1",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    auth=API_AUTH,
 )
+install_error_handlers(api)
+api.add_router("", core_router)
+api.add_router("", portfolio_router)
+api.add_router("", leasing_router)
