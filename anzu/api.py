@@ -9,13 +9,20 @@ from __future__ import annotations
 
 from anzu.common.api import API_AUTH, AnzuNinjaAPI, install_error_handlers
 from anzu.core.api import router as core_router
+from anzu.core.users_api import router as users_router
+from anzu.documents.api import router as documents_router
 from anzu.leasing.api import router as leasing_router
+from anzu.notify.api import router as notify_router
 from anzu.portfolio.api import router as portfolio_router
+from anzu.risk.api import router as risk_router
 
 api = AnzuNinjaAPI(
     title="Anzu API",
     version="1",
-    description="Rental operations: portfolio, customers and leases.",
+    description=(
+        "Rental operations: portfolio, customers, leases, users, documents, notifications and "
+        "the verifiable audit log."
+    ),
     urls_namespace="api-1",
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -25,3 +32,7 @@ install_error_handlers(api)
 api.add_router("", core_router)
 api.add_router("", portfolio_router)
 api.add_router("", leasing_router)
+api.add_router("", users_router)
+api.add_router("", documents_router)
+api.add_router("", notify_router)
+api.add_router("", risk_router)
