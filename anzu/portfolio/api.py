@@ -16,6 +16,7 @@ from ninja import Query, Router, Status
 from anzu.common.api import ERRORS, PageOut, PageParams, caller, page_of
 from anzu.portfolio import access as portfolio_access
 from anzu.portfolio import services
+from anzu.portfolio.presenters import present_unit
 from anzu.portfolio.schemas import (
     BuildingFilters,
     BuildingIn,
@@ -123,26 +124,35 @@ def unit_list(request: HttpRequest, filters: Query[UnitFilters], paging: Query[P
     )
     if filters.q:
         qs = qs.filter(code__icontains=filters.q)
-    return page_of(qs.order_by("building_id", "floor", "code", "id"), params=paging)
+    user = caller(request)
+    return page_of(
+        qs.order_by("building_id", "floor", "code", "id"),
+        params=paging,
+        present=lambda unit: present_unit(user, unit),
+    )
 
 
 @router.post("/units", response={201: UnitOut, **ERRORS})
 def unit_create(request: HttpRequest, payload: UnitIn) -> Any:
     data = payload.model_dump()
     building_id = data.pop("building_id")
-    return Status(201, services.unit_create(by=caller(request), building_id=building_id, data=data))
+    user = caller(request)
+    unit = services.unit_create(by=user, building_id=building_id, data=data)
+    return Status(201, present_unit(user, unit))
 
 
 @router.get("/units/{int:unit_id}", response={200: UnitOut, **ERRORS})
 def unit_detail(request: HttpRequest, unit_id: int) -> Any:
-    return portfolio_access.unit_for_user(caller(request), unit_id)
+    user = caller(request)
+    return present_unit(user, portfolio_access.unit_for_user(user, unit_id))
 
 
 @router.patch("/units/{int:unit_id}", response={200: UnitOut, **ERRORS})
 def unit_update(request: HttpRequest, unit_id: int, payload: UnitPatch) -> Any:
     user = caller(request)
     unit = portfolio_access.unit_for_user(user, unit_id)
-    return services.unit_update(unit=unit, by=user, data=payload.model_dump(exclude_unset=True))
+    unit = services.unit_update(unit=unit, by=user, data=payload.model_dump(exclude_unset=True))
+    return present_unit(user, unit)
 
 
 # Equipment --------------------------------------------------------------------------------

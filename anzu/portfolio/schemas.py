@@ -115,7 +115,8 @@ class UnitOut(OutputSchema):
     floor: int
     area_m2: Decimal
     layout: str
-    list_rent: Decimal
+    list_rent: Decimal | None
+    amounts_hidden: bool
     status: str
     created_at: dt.datetime
     updated_at: dt.datetime
