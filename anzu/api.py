@@ -13,6 +13,7 @@ from anzu.core.users_api import router as users_router
 from anzu.documents.api import router as documents_router
 from anzu.leasing.api import router as leasing_router
 from anzu.notify.api import router as notify_router
+from anzu.onboarding.api import router as onboarding_router
 from anzu.portfolio.api import router as portfolio_router
 from anzu.risk.api import router as risk_router
 
@@ -35,4 +36,5 @@ api.add_router("", leasing_router)
 api.add_router("", users_router)
 api.add_router("", documents_router)
 api.add_router("", notify_router)
+api.add_router("", onboarding_router)
 api.add_router("", risk_router)

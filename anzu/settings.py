@@ -227,3 +227,6 @@ AUDIT_LOG_KEY = env_str("ANZU_AUDIT_KEY") or ""
 AUDIT_LOG_ORIGIN = env_str("ANZU_AUDIT_ORIGIN") or "anzu.local/audit"
 AUDIT_CHECKPOINT_EVENTS = env_int("ANZU_AUDIT_CHECKPOINT_EVENTS", 1000, minimum=1)
 AUDIT_CHECKPOINT_SECONDS = env_int("ANZU_AUDIT_CHECKPOINT_SECONDS", 300, minimum=1)
+
+# Onboarding import: the most data rows one file may hold.
+IMPORT_MAX_ROWS = env_int("ANZU_IMPORT_MAX_ROWS", 200_000, minimum=1)

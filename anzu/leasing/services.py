@@ -79,7 +79,7 @@ def _tags(value: Any, field: str) -> list[str]:
     return tags
 
 
-def _check_customer(cleaned: dict[str, Any], current: Customer | None) -> None:
+def check_customer(cleaned: dict[str, Any], current: Customer | None) -> None:
     kind = cleaned.get("kind", current.kind if current else None)
     id_type = cleaned.get("id_type", current.id_type if current else None)
     id_number = cleaned.get("id_number", current.id_number if current else "")
@@ -142,7 +142,7 @@ def _save_customer(customer: Customer) -> None:
 def customer_create(*, by: User, data: dict[str, Any]) -> Customer:
     access.require(by, "customer.write")
     cleaned = v.clean(data, CUSTOMER_SPEC, partial=False)
-    _check_customer(cleaned, None)
+    check_customer(cleaned, None)
     customer = Customer(organization_id=access.org_id(by))
     _assign_customer(customer, cleaned, by)
     with transaction.atomic():
@@ -162,7 +162,7 @@ def customer_update(*, customer: Customer, by: User, data: dict[str, Any]) -> Cu
     cleaned = v.clean(data, CUSTOMER_SPEC, partial=True)
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
-        _check_customer(cleaned, customer)
+        check_customer(cleaned, customer)
         before = audit.snapshot(customer, CUSTOMER_AUDIT_FIELDS)
         _assign_customer(customer, cleaned, by)
         changes = audit.diff(before, audit.snapshot(customer, CUSTOMER_AUDIT_FIELDS))
@@ -275,7 +275,7 @@ def _periods(value: Any, field: str) -> list[dict[str, str]]:
     return [{"start": s.isoformat(), "end": e.isoformat()} for s, e in periods]
 
 
-def _check_terms(terms: dict[str, Any]) -> None:
+def check_lease_terms(terms: dict[str, Any]) -> None:
     start: dt.date = terms["start_date"]
     end: dt.date = terms["end_date"]
     if end < start:
@@ -384,7 +384,7 @@ def lease_create(*, by: User, data: dict[str, Any]) -> Lease:
         customer = leasing_access.customer_for_user(by, cleaned.pop("customer_id"))
     except NotFound:
         raise ValidationFailed("not_found", "Unknown customer.", field="customer_id") from None
-    _check_terms(cleaned)
+    check_lease_terms(cleaned)
     code = cleaned.pop("code")
     with transaction.atomic():
         _lock_unit(unit.pk)
@@ -445,7 +445,7 @@ def lease_update(
             # The deposit follows rent × months unless it was given explicitly.
             terms["deposit"] = None
         terms.update(cleaned)
-        _check_terms(terms)
+        check_lease_terms(terms)
         for name, value in terms.items():
             setattr(lease, name, value)
         lease.occupied_until = lease.end_date
