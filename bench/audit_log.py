@@ -42,7 +42,11 @@ def main() -> None:
 
     creation = connection.creation
     test_db = creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    figures: dict[str, object] = {"database": connection.vendor, "events": args.events, "db": test_db}
+    figures: dict[str, object] = {
+        "database": connection.vendor,
+        "events": args.events,
+        "db": test_db,
+    }
     try:
         from anzu.common.testing import OrganizationFactory
         from anzu.core import audit
@@ -58,11 +62,17 @@ def main() -> None:
             for i in range(args.events):
                 batch.append(
                     AuditEvent(
-                        organization_id=org.pk, actor_label="bench", action="lease.update",
-                        object_type="leasing.lease", object_id=str(i % 50000),
+                        organization_id=org.pk,
+                        actor_label="bench",
+                        action="lease.update",
+                        object_type="leasing.lease",
+                        object_id=str(i % 50000),
                         object_repr=f"L2026-{i % 50000:06d}",
                         changes={"monthly_rent": ["3200.00", "3300.00"], "version": [i, i + 1]},
-                        request_id=f"{i:032x}", ip="10.0.0.1", user_agent="bench", created_at=now,
+                        request_id=f"{i:032x}",
+                        ip="10.0.0.1",
+                        user_agent="bench",
+                        created_at=now,
                     )
                 )
                 if len(batch) == 10000:
@@ -91,7 +101,10 @@ def main() -> None:
         figures["verify_export_ok"] = offline.ok
 
         if args.append > 0:
-            def load(with_audit: bool, counts: list[int], stop: threading.Event, worker: int) -> None:
+
+            def load(
+                with_audit: bool, counts: list[int], stop: threading.Event, worker: int
+            ) -> None:
                 n = 0
                 name = f"bench-{worker}-{with_audit}"
                 while not stop.is_set():
@@ -101,8 +114,12 @@ def main() -> None:
                         )
                         if with_audit:
                             audit.record(
-                                action="bench.write", object_type="core.counter", object_id=name,
-                                organization=org.pk, actor=None, changes={"value": [n - 1, n]},
+                                action="bench.write",
+                                object_type="core.counter",
+                                object_id=name,
+                                organization=org.pk,
+                                actor=None,
+                                changes={"value": [n - 1, n]},
                             )
                     n += 1
                 counts.append(n)
@@ -125,7 +142,8 @@ def main() -> None:
                 figures[key] = round(sum(counts) / args.append)
             figures["audit_events_per_s"] = figures["tx_per_s_with_audit"]
             figures["append_cost_ratio"] = round(
-                figures["tx_per_s_without_audit"] / max(1, figures["tx_per_s_with_audit"]), 2  # type: ignore[operator]
+                figures["tx_per_s_without_audit"] / max(1, figures["tx_per_s_with_audit"]),
+                2,  # type: ignore[operator]
             )
     finally:
         connections.close_all()
