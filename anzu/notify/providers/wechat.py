@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.cache import cache
 
+from anzu.common import clock
 from anzu.integrations.base import PermanentError, RetryableError, http_call, json_of
 from anzu.notify.config import NotifyConfig
 from anzu.notify.providers.base import ChannelProvider
@@ -62,11 +63,22 @@ class WechatTemplateProvider(ChannelProvider):
                 code=str(data.get("errcode", "")),
             )
         expires_in = int(data.get("expires_in") or 7200)
-        cache.set(self.cache_key, token, timeout=max(expires_in - TOKEN_MARGIN_SECONDS, 30))
+        lifetime = max(expires_in - TOKEN_MARGIN_SECONDS, 30)
+        cache.set(
+            self.cache_key,
+            {"token": str(token), "expires_at": clock.now().timestamp() + lifetime},
+            timeout=lifetime,
+        )
         return str(token)
 
     def access_token(self) -> str:
         cached = cache.get(self.cache_key)
+        if isinstance(cached, dict):
+            # The expiry is checked against Anzu's clock too, not only the cache's own TTL,
+            # so it holds on every cache backend.
+            if float(cached.get("expires_at", 0)) > clock.now().timestamp():
+                return str(cached["token"])
+            return self.fetch_token()
         return str(cached) if cached else self.fetch_token()
 
     def body_for(self, message: OutboxMessage) -> dict[str, Any]:

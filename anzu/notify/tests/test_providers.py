@@ -625,7 +625,7 @@ def test_wechat_refreshes_the_token_on_invalid_or_expired(
     message.refresh_from_db()
     assert message.status == "sent"
     assert [s["token"] for s in wechat_on.sends] == ["stale-token", "token-1"]
-    assert cache.get("notify:wechat:access_token:wx-app") == "token-1"
+    assert cache.get("notify:wechat:access_token:wx-app")["token"] == "token-1"
     assert wechat_on.sends[-1]["url"] == "https://example.invalid/b/1"
     assert wechat_on.sends[-1]["client_msg_id"] == message.provider_key
 
