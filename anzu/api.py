@@ -7,6 +7,7 @@ shape ``{"code", "message", "field"}`` (see :mod:`anzu.common.api`).
 
 from __future__ import annotations
 
+from anzu.billing.api import router as billing_router
 from anzu.common.api import API_AUTH, AnzuNinjaAPI, install_error_handlers
 from anzu.core.api import router as core_router
 from anzu.core.users_api import router as users_router
@@ -33,6 +34,7 @@ install_error_handlers(api)
 api.add_router("", core_router)
 api.add_router("", portfolio_router)
 api.add_router("", leasing_router)
+api.add_router("", billing_router)
 api.add_router("", users_router)
 api.add_router("", documents_router)
 api.add_router("", notify_router)

@@ -222,6 +222,7 @@ def _render_lease(
             or TerminateForm(initial=version, auto_id="terminate_%s"),
             "void_form": void_form or VoidForm(initial=version, auto_id="void_%s"),
             "version_form": VersionForm(initial=version, auto_id=False),
+            "sees_ledger": access.can(request.user, "billing.view"),
         },
         status=status,
     )
