@@ -206,6 +206,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("ANZU_LOG_LEVEL") or "WARNING"},
+    # The Huey consumer installs its own handler; do not print its lines twice.
+    "loggers": {"huey": {"propagate": False}},
 }
 
 # Documents: PDF signing identities and an optional RFC 3161 time-stamping authority.
