@@ -109,6 +109,17 @@ def home(request: HttpRequest) -> HttpResponse:
             context["expiring"] = leasing_selectors.expiring_lease_count(user, today=today, days=30)
             if access.sees_amounts(user):
                 context["rent_roll"] = leasing_selectors.active_rent_roll(user, today=today)
+    elif access.is_tenant_user(user):
+        from anzu.leasing.access import leases_for_user
+        from anzu.leasing.presenters import present_lease
+
+        context["my_leases"] = [
+            {**present_lease(user, lease), "status_label": lease.get_status_display()}
+            for lease in leases_for_user(user)
+            .select_related("unit", "customer", "building")
+            .exclude(status="void")
+            .order_by("-start_date", "-id")
+        ]
     return render(request, "core/home.html", context)
 
 
