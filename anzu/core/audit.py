@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
+import hmac
+import json
+import os
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -33,8 +37,67 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-# Fields whose values never enter the audit log in clear text.
-SENSITIVE_FIELDS = frozenset({"id_number", "phone", "password"})
+# Secrets never enter the audit log at all, not even hashed.
+SENSITIVE_FIELDS = frozenset({"password"})
+PII_PREFIX = "pii:"
+
+
+def personal_fields(obj: Any) -> tuple[str, ...]:
+    """The fields of ``obj``'s model that hold personal data (``AUDIT_PERSONAL_FIELDS``)."""
+    return tuple(getattr(obj, "AUDIT_PERSONAL_FIELDS", ()))
+
+
+def object_label(obj: models.Model) -> str:
+    """How the audit log names an object; never personal data (``audit_label`` when defined)."""
+    label = getattr(obj, "audit_label", None)
+    return str(label if label is not None else obj)[:200]
+
+
+def subject_salts(model: type[models.Model], ids: Iterable[Any]) -> dict[str, bytes]:
+    """The salt of each subject, created on first use (set-based; safe under concurrency)."""
+    from anzu.core.models import SubjectKey
+
+    subject_type = model._meta.label_lower
+    wanted = {str(i) for i in ids}
+    found = {
+        k.subject_id: bytes(k.salt)
+        for k in SubjectKey.objects.filter(subject_type=subject_type, subject_id__in=wanted)
+    }
+    missing = wanted - set(found)
+    if missing:
+        SubjectKey.objects.bulk_create(
+            [
+                SubjectKey(subject_type=subject_type, subject_id=i, salt=os.urandom(32))
+                for i in missing
+            ],
+            ignore_conflicts=True,
+        )
+        found.update(
+            {
+                k.subject_id: bytes(k.salt)
+                for k in SubjectKey.objects.filter(
+                    subject_type=subject_type, subject_id__in=missing
+                )
+            }
+        )
+    return found
+
+
+def pii_token(salt: bytes, value: Any) -> str | None:
+    """A keyed hash of one personal value; equal values of one person give equal tokens."""
+    if value in (None, ""):
+        return value  # type: ignore[no-any-return]
+    data = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return PII_PREFIX + hmac.new(salt, data.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def protect(changes: dict[str, Any], fields: Iterable[str], salt: bytes) -> dict[str, Any]:
+    """``changes`` with the personal ``fields`` replaced by keyed hashes under ``salt``."""
+    personal = set(fields)
+    return {
+        name: [pii_token(salt, v) for v in values] if name in personal else values
+        for name, values in changes.items()
+    }
 
 
 def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
@@ -77,6 +140,10 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = obj.pk
+        fields = personal_fields(obj)
+        if changes and fields and set(fields) & set(changes):
+            salt = subject_salts(type(obj), [obj.pk])[str(obj.pk)]
+            changes = protect(changes, fields, salt)
     return AuditEvent.objects.create(
         organization_id=org_id,
         actor=actor if actor is not None and actor.pk else None,
@@ -84,7 +151,7 @@ def record(
         action=action,
         object_type=object_type or "",
         object_id=str(object_id or ""),
-        object_repr=(str(obj) if obj is not None else "")[:200],
+        object_repr=object_label(obj) if obj is not None else "",
         changes=_jsonable(changes or {}),
         request_id=ctx.request_id,
         ip=ctx.ip,

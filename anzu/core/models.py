@@ -48,6 +48,9 @@ class User(AbstractUser):
         help_text="For tenant portal users: the customer they are.",
     )
 
+    # Recorded in the audit log only as keyed hashes under the user's SubjectKey.
+    AUDIT_PERSONAL_FIELDS = ("display_name", "email", "first_name", "last_name")
+
     class Meta:
         ordering = ["username"]
         verbose_name = _("user")
@@ -55,6 +58,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    @property
+    def audit_label(self) -> str:
+        return self.username
 
     @property
     def label(self) -> str:
@@ -188,3 +195,26 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id}:{self.name}={self.value}"
+
+
+class SubjectKey(models.Model):
+    """A per-person secret salt for personal data recorded in the audit log.
+
+    Audit events hold personal values (names, ID numbers, phones…) only as keyed hashes under
+    this salt; the cleartext stays in the domain tables. Erasing a person deletes their salt,
+    which makes their hashed values in the log unlinkable without touching the log itself.
+    """
+
+    subject_type = models.CharField(max_length=64)
+    subject_id = models.CharField(max_length=64)
+    salt = models.BinaryField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["subject_type", "subject_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject_type", "subject_id"], name="uniq_subject_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_type}:{self.subject_id}"

@@ -42,6 +42,9 @@ class Customer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Recorded in the audit log only as keyed hashes under the customer's SubjectKey.
+    AUDIT_PERSONAL_FIELDS = ("name", "id_number", "phone", "email", "notes")
+
     class Meta:
         ordering = ["name", "id"]
         constraints = [
@@ -52,6 +55,10 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def audit_label(self) -> str:
+        return f"customer #{self.pk}"
 
 
 class Lease(models.Model):

@@ -152,9 +152,17 @@ def _events(plan: Plan, now: Any) -> list[AuditEvent]:
     actor = plan.by
     events: list[AuditEvent] = []
 
+    # Personal data enters the log only as keyed hashes under each person's salt.
+    salts = (
+        audit.subject_salts(Customer, [c.obj.pk for c in plan.customers]) if plan.customers else {}
+    )
+
     def add(change: Change, action: str, object_type: str) -> None:
         after = audit.snapshot(change.obj, change.fields)
         changes = audit.diff(change.before or {}, after)
+        fields = audit.personal_fields(change.obj)
+        if fields:
+            changes = audit.protect(changes, fields, salts[str(change.obj.pk)])
         events.append(
             AuditEvent(
                 organization_id=plan.organization.pk,
@@ -190,4 +198,4 @@ def _events(plan: Plan, now: Any) -> list[AuditEvent]:
 def _repr(obj: Any) -> str:
     if isinstance(obj, Unit):
         return f"{obj.building.name} {obj.code}"
-    return str(obj)
+    return audit.object_label(obj)

@@ -38,12 +38,38 @@ def test_personal_data_is_encrypted_at_rest(manager):
     assert fresh.id_number_index == blind_index(resident_id(7), purpose="id_number")
 
 
-def test_audit_never_holds_personal_data_in_clear(manager):
+def test_audit_holds_personal_data_only_as_per_person_keyed_hashes(manager):
+    from anzu.core.audit import pii_token
+    from anzu.core.models import SubjectKey
+
     customer = services.customer_create(by=manager, data=person())
+    twin = services.customer_create(by=manager, data=person(id_number=resident_id(8)))
     event = AuditEvent.objects.get(action="customer.create", object_id=str(customer.pk))
-    assert event.changes["id_number"] == [None, "<redacted>"]
-    assert event.changes["phone"] == [None, "<redacted>"]
-    assert resident_id(7) not in str(event.changes)
+    other = AuditEvent.objects.get(action="customer.create", object_id=str(twin.pk))
+    for name in ("name", "id_number", "phone"):
+        assert event.changes[name][0] is None
+        assert event.changes[name][1].startswith("pii:")
+    text = str(event.changes) + event.object_repr
+    assert resident_id(7) not in text and "13912345678" not in text and "王小明" not in text
+    assert event.object_repr == f"customer #{customer.pk}"
+    # The same name of two people hashes differently: one person's salt links only their values.
+    assert event.changes["name"][1] != other.changes["name"][1]
+    key = SubjectKey.objects.get(subject_type="leasing.customer", subject_id=str(customer.pk))
+    assert pii_token(bytes(key.salt), "王小明") == event.changes["name"][1]
+    # Erasure deletes the salt; the log is untouched and the hash can no longer be linked.
+    key.delete()
+    assert AuditEvent.objects.get(pk=event.pk).changes == event.changes
+
+
+def test_updates_of_one_person_hash_consistently(manager):
+    customer = services.customer_create(by=manager, data=person())
+    services.customer_update(customer=customer, by=manager, data={"phone": "13700000000"})
+    services.customer_update(customer=customer, by=manager, data={"phone": "13912345678"})
+    created, first, second = AuditEvent.objects.filter(
+        object_type="leasing.customer", object_id=str(customer.pk)
+    ).order_by("id")
+    assert first.changes["phone"][0] == created.changes["phone"][1]
+    assert second.changes["phone"][1] == created.changes["phone"][1]
 
 
 def test_duplicate_identity_is_a_conflict(manager):

@@ -411,7 +411,11 @@ def test_reimport_with_changed_values_updates_them(org, manager):
     event = AuditEvent.objects.get(action="import.lease.update")
     assert event.changes["monthly_rent"] == ["3200.00", "2800.00"]
     event = AuditEvent.objects.get(action="import.customer.update")
-    assert event.changes == {"phone": ["<redacted>", "<redacted>"]}
+    assert list(event.changes) == ["phone"]
+    old, new = event.changes["phone"]
+    assert old.startswith("pii:") and new.startswith("pii:") and old != new
+    assert "13700000000" not in str(event.changes)
+    assert event.object_repr == f"customer #{customer.pk}"
 
 
 def test_changing_an_active_lease_is_a_row_error(org, manager):

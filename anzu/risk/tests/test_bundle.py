@@ -71,7 +71,8 @@ def test_changed_pdf_is_detected(notice):
     bundle = make_bundle(notice)
     with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
         pdf = zf.read("document.pdf")
-    tampered = _replace(bundle, "document.pdf", pdf[:-10] + b"0" + pdf[-9:])
+    flipped = bytes([pdf[-10] ^ 0x01])  # always a different byte
+    tampered = _replace(bundle, "document.pdf", pdf[:-10] + flipped + pdf[-9:])
     check = verify_bundle(tampered)
     assert not check.ok
     assert "SHA-256 differs" in check.problems[0]
