@@ -6,6 +6,7 @@ from anzu.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
     path("accounts/users/", include("anzu.core.user_urls")),
     path("accounts/", include("anzu.core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

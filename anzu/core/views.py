@@ -168,3 +168,18 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Token “%(name)s” was revoked.") % {"name": token.name})
     return redirect(reverse("tokens"))
+
+
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness and database check for load balancers and process supervisors (no login)."""
+    from django.db import connection
+    from django.http import JsonResponse
+
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+    except Exception:
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": connection.vendor})
