@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from anzu.common.api import ERRORS, PageOut, PageParams, caller, page_of
-from anzu.core.models import Organization
-from anzu.documents import pdf
 from anzu.documents.access import document_for_user, documents_for_user
-from anzu.documents.services import document_content
+from anzu.documents.services import document_check
+from anzu.documents.views import download_response
 
 router = Router(tags=["documents"])
 
@@ -65,14 +64,9 @@ def document_detail(request: HttpRequest, document_id: int) -> Any:
 
 @router.get("/documents/{int:document_id}/file", response={**ERRORS})
 def document_file(request: HttpRequest, document_id: int) -> Any:
-    doc = document_for_user(caller(request), document_id)
-    response = HttpResponse(document_content(doc), content_type=doc.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{doc.sha256[:12]}.pdf"'
-    return response
+    return download_response(document_for_user(caller(request), document_id))
 
 
 @router.get("/documents/{int:document_id}/verify", response={200: SignatureCheckOut, **ERRORS})
 def document_verify(request: HttpRequest, document_id: int) -> Any:
-    doc = document_for_user(caller(request), document_id)
-    org = Organization.objects.get(pk=doc.organization_id)
-    return pdf.verify_pdf(document_content(doc), organization=org).__dict__
+    return document_check(document_for_user(caller(request), document_id)).__dict__

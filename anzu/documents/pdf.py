@@ -101,6 +101,12 @@ class SignatureCheck:
 
 
 def verify_pdf(pdf: bytes, *, organization: Organization) -> SignatureCheck:
+    """Check the PDF's last signature against the organization's trust root."""
+    return verify_pdf_against(pdf, root=load_root(identity_for(organization)))
+
+
+def verify_pdf_against(pdf: bytes, *, root: Any) -> SignatureCheck:
+    """Check the PDF's last signature against ``root`` (an asn1crypto certificate)."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
@@ -112,7 +118,7 @@ def verify_pdf(pdf: bytes, *, organization: Organization) -> SignatureCheck:
         return SignatureCheck(False, False, False, False, False, "", f"unreadable PDF: {exc}")
     if not signatures:
         return SignatureCheck(False, False, False, False, False, "", "no signature")
-    context = ValidationContext(trust_roots=[load_root(identity_for(organization))])
+    context = ValidationContext(trust_roots=[root])
     try:
         status = validate_pdf_signature(signatures[-1], context)
     except Exception as exc:

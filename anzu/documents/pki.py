@@ -156,7 +156,10 @@ def identity_for(org: Organization) -> SigningIdentity:
     return SigningIdentity(folder / "signing.p12", password, folder / "root.pem", is_test=True)
 
 
-def load_root(identity: SigningIdentity) -> asn1_x509.Certificate:
-    pem = identity.root_cert_path.read_bytes()
+def root_from_pem(pem: bytes) -> asn1_x509.Certificate:
     der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
     return asn1_x509.Certificate.load(der)
+
+
+def load_root(identity: SigningIdentity) -> asn1_x509.Certificate:
+    return root_from_pem(identity.root_cert_path.read_bytes())

@@ -83,3 +83,12 @@ def document_content(doc: Document) -> bytes:
     if hashlib.sha256(data).hexdigest() != doc.sha256:
         raise ValueError(f"document {doc.pk}: stored file does not match its SHA-256")
     return data
+
+
+def document_check(doc: Document) -> Any:
+    """The signature verdict of an archived PDF against its organization's trust root."""
+    from anzu.core.models import Organization
+    from anzu.documents.pdf import verify_pdf
+
+    organization = Organization.objects.get(pk=doc.organization_id)
+    return verify_pdf(document_content(doc), organization=organization)

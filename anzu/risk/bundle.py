@@ -78,23 +78,14 @@ class BundleCheck:
 
 
 def _pdf_signature_ok(pdf: bytes, root_pem: bytes) -> bool:
-    from asn1crypto import x509 as asn1_x509
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko_certvalidator import ValidationContext
+    from anzu.documents.pdf import verify_pdf_against
+    from anzu.documents.pki import root_from_pem
 
     try:
-        der = x509.load_pem_x509_certificate(root_pem).public_bytes(Encoding.DER)
-        reader = PdfFileReader(io.BytesIO(pdf))
-        if not reader.embedded_signatures:
-            return False
-        context = ValidationContext(trust_roots=[asn1_x509.Certificate.load(der)])
-        status = validate_pdf_signature(reader.embedded_signatures[-1], context)
-    except Exception:  # a damaged PDF or certificate is simply not a valid signature
+        root = root_from_pem(root_pem)
+    except ValueError:  # a damaged certificate trusts nothing
         return False
-    return bool(status.bottom_line)
+    return verify_pdf_against(pdf, root=root).bottom_line
 
 
 def verify_bundle(data: bytes) -> BundleCheck:

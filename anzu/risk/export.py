@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from anzu.risk import keys, merkle, note
@@ -29,8 +30,9 @@ def export(out: Path) -> dict[str, int]:
     return {"entries": len(ids), "size": size}
 
 
-def verify_dir(folder: Path) -> Report:
-    """Check an export with nothing but its files: canonical lines, the signed checkpoints."""
+def verify_dir(folder: Path, *, external_notes: Iterable[str] = ()) -> Report:
+    """Check an export with nothing but its files: canonical lines, the signed checkpoints,
+    and any ``external_notes`` (checkpoints kept elsewhere that the export must still match)."""
     report = Report()
     try:
         verifier = note.parse_verifier_key((folder / "vkey").read_text(encoding="utf-8"))
@@ -64,7 +66,7 @@ def verify_dir(folder: Path) -> Report:
                 notes.append(json.loads(row)["note"])
             except (json.JSONDecodeError, KeyError, TypeError):
                 report.fail("checkpoints.jsonl: malformed line")
-    check_checkpoints(report, leaves, notes, verifier)
+    check_checkpoints(report, leaves, [*notes, *external_notes], verifier)
     try:
         size = note.open_checkpoint(latest, verifier).size
         if size != len(leaves):

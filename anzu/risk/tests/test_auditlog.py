@@ -256,3 +256,27 @@ def test_concurrent_writers_and_sequencer_stay_gapless(org):
     assert list(LogEntry.objects.values_list("index", flat=True)) == list(range(total))
     assert LogEntry.objects.values("event_id").distinct().count() == total
     assert auditlog.verify_database().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_checked_against_a_checkpoint_kept_elsewhere(org, tmp_path):
+    from anzu.risk import keys, note
+
+    _write_events(org, 6)
+    auditlog.integrate()
+    auditlog.checkpoint(force=True)
+    export(tmp_path / "z")
+    kept = note.sign_note(
+        note.checkpoint_body(keys.origin(), 6, bytes(32)),
+        name=keys.origin(),
+        private_key=keys.private_key(),
+    )
+    (tmp_path / "kept.note").write_text(kept, encoding="utf-8")
+    assert verify_dir(tmp_path / "z").ok
+    report = verify_dir(tmp_path / "z", external_notes=[kept])
+    assert not report.ok
+    assert any("fork" in p for p in report.problems)
+    with pytest.raises(SystemExit):
+        call_command(
+            "audit", "verify", str(tmp_path / "z"), "--checkpoint", str(tmp_path / "kept.note")
+        )

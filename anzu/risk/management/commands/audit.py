@@ -73,14 +73,7 @@ class Command(BaseCommand):
                 except OSError as exc:
                     raise CommandError(f"--checkpoint {path}: {exc}") from None
             if options["dir"]:
-                report = verify_dir(Path(options["dir"]))
-                if extra:
-                    from anzu.risk import merkle, note
-
-                    verifier = note.parse_verifier_key((Path(options["dir"]) / "vkey").read_text())
-                    lines = (Path(options["dir"]) / "entries.jsonl").read_bytes().split(b"\n")
-                    leaves = [merkle.leaf_hash(line) for line in lines if line]
-                    auditlog.check_checkpoints(report, leaves, extra, verifier)
+                report = verify_dir(Path(options["dir"]), external_notes=extra)
             else:
                 auditlog.integrate()
                 report = auditlog.verify_database(external_notes=extra)
