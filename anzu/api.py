@@ -8,13 +8,18 @@ shape ``{"code", "message", "field"}`` (see :mod:`anzu.common.api`).
 from __future__ import annotations
 
 from anzu.billing.api import router as billing_router
+from anzu.billing.dunning.api import router as dunning_router
+from anzu.billing.reconciliation.api import router as reconciliation_router
+from anzu.billing.settlement.api import router as settlement_router
 from anzu.common.api import API_AUTH, AnzuNinjaAPI, install_error_handlers
 from anzu.core.api import router as core_router
 from anzu.core.users_api import router as users_router
+from anzu.dashboards.api import router as dashboards_router
 from anzu.documents.api import router as documents_router
 from anzu.leasing.api import router as leasing_router
 from anzu.notify.api import router as notify_router
 from anzu.onboarding.api import router as onboarding_router
+from anzu.portal.api import router as portal_router
 from anzu.portfolio.api import router as portfolio_router
 from anzu.risk.api import router as risk_router
 
@@ -40,3 +45,8 @@ api.add_router("", documents_router)
 api.add_router("", notify_router)
 api.add_router("", onboarding_router)
 api.add_router("", risk_router)
+api.add_router("", dunning_router)
+api.add_router("", reconciliation_router)
+api.add_router("", settlement_router)
+api.add_router("", portal_router)
+api.add_router("", dashboards_router)

@@ -81,6 +81,11 @@ INSTALLED_APPS = [
     "anzu.notify",
     "anzu.documents",
     "anzu.risk",
+    "anzu.billing.dunning",
+    "anzu.billing.reconciliation",
+    "anzu.billing.settlement",
+    "anzu.portal",
+    "anzu.dashboards",
 ]
 
 MIDDLEWARE = [

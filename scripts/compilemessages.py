@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Compile every anzu/locale/ and anzu/<app>/locale/ catalogue (.po) into its .mo with polib.
+"""Compile every anzu/locale/ and app catalogue (anzu/**/locale/) (.po) into its .mo with polib.
 
 Needs no gettext binaries. Fails (exit 1) when a catalogue cannot be parsed or, with
 ``--check``, when a zh_Hans entry is untranslated or fuzzy.
@@ -23,7 +23,8 @@ def main(argv: list[str]) -> int:
     check = "--check" in argv
     problems: list[str] = []
     compiled = 0
-    catalogues = [*LOCALE.glob("*/LC_MESSAGES/*.po"), *PACKAGE.glob("*/locale/*/LC_MESSAGES/*.po")]
+    catalogues = [*LOCALE.glob("*/LC_MESSAGES/*.po"), *PACKAGE.glob("**/locale/*/LC_MESSAGES/*.po")]
+    catalogues = sorted(set(catalogues))
     for po_path in sorted(catalogues):
         language = po_path.parent.parent.name
         catalogue = polib.pofile(str(po_path), wrapwidth=100)

@@ -57,6 +57,15 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "notify.manage": frozenset({A, M, CS}),
     # Archived documents (signed notices, letters, statements, contract files).
     "documents.view": frozenset({A, M, F, L}),
+    # Collections: bank statements, dunning, call queue, freezes, move-out settlement, KPIs.
+    "reconciliation.manage": frozenset({A, M, F}),
+    "dunning.view": frozenset({A, M, F, L, CS}),
+    "dunning.manage": frozenset({A, M}),
+    "calls.work": frozenset({A, M, CS}),
+    "freeze.approve": frozenset({A, M}),
+    "settlement.manage": frozenset({A, M, F}),
+    "settlement.approve": frozenset({A, M}),
+    "kpi.view": frozenset({A, M, F}),
 }
 
 # Roles that see the whole organization unless restricted on purpose.

@@ -41,6 +41,13 @@ MENU = [
     NavItem(_("Customers"), "leasing:customer_list", "customer.view", "leasing:customer"),
     NavItem(_("Leases"), "leasing:lease_list", "lease.view", "leasing:lease"),
     NavItem(_("Receivables"), "billing:receivables", "billing.view", "billing:"),
+    NavItem(_("Dunning"), "dunning:board", "dunning.view", "dunning:"),
+    NavItem(_("Call queue"), "dunning:calls", "calls.work", "dunning:call"),
+    NavItem(
+        _("Bank statements"), "reconciliation:list", "reconciliation.manage", "reconciliation:"
+    ),
+    NavItem(_("Settlements"), "settlement:list", "settlement.manage", "settlement:"),
+    NavItem(_("Collection KPIs"), "dashboards:collections", "kpi.view", "dashboards:"),
     NavItem(_("Documents"), "documents:list", "documents.view", "documents:"),
     NavItem(_("Messages"), "notify:outbox", "notify.view", "notify:"),
     NavItem(_("Import"), "onboarding:import", "import.run", "onboarding:"),
