@@ -8,10 +8,12 @@ from __future__ import annotations
 
 
 def on_payment_committed(payment_id: int) -> None:
-    """A payment has committed.
+    """A payment has committed: the dunning ladder stops for what it paid.
 
-    Does nothing yet. This is where dunning re-evaluation will be called: a payment stops the
-    dunning ladder for the bills it paid, so the dunning engine re-computes the stage of the
-    payment's open bills here (enqueued as a task taking the payment id, idempotent).
+    Enqueues the dunning re-check of the leases whose bills it paid (a task taking the payment
+    id, idempotent): queued actions whose bills are now paid are skipped, open call tasks and
+    freeze requests for them cancelled. The daily run computes nothing for paid bills anyway.
     """
-    return None
+    from anzu.billing.dunning import tasks
+
+    tasks.payment_committed(payment_id)
