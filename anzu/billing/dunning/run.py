@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from anzu.billing.choices import BillStatus
@@ -40,11 +40,12 @@ from anzu.billing.dunning.policies import (
     unsaved_default,
 )
 from anzu.billing.dunning.policy import Policy, Stage
-from anzu.billing.models import Bill
 from anzu.common import clock
+from anzu.common.db import insert_rows
 from anzu.core import audit
 from anzu.core.models import Organization
 from anzu.leasing.choices import LeaseStatus
+from anzu.leasing.models import Customer, Lease
 
 DUNNED_LEASE_STATUSES = frozenset(
     {LeaseStatus.ACTIVE.value, LeaseStatus.TERMINATED.value, LeaseStatus.EXPIRED.value}
@@ -102,93 +103,186 @@ def blocked_leases(organization_id: int, today: dt.date) -> set[int]:
     return set(paused) | set(promised)
 
 
-def candidate_rows(organization_id: int, lo: dt.date, hi: dt.date) -> Any:
-    return (
-        Bill.objects.filter(
-            organization_id=organization_id,
-            status=BillStatus.OPEN,
-            due_date__gte=lo,
-            due_date__lte=hi,
-            amount__gt=F("paid_amount"),
-        )
-        .values_list(
-            "id",
-            "lease_id",
-            "customer_id",
-            "project_id",
-            "building_id",
-            "due_date",
-            "amount",
-            "paid_amount",
-            "lease__status",
-            "lease__allows_access_freeze",
-            "customer__tags",
-        )
-        .order_by()
-    )
+class _Convert:
+    """Values as the database driver returns them → ``date`` and ``Decimal`` (cached)."""
+
+    def __init__(self) -> None:
+        self.dates: dict[Any, dt.date] = {}
+        self.amounts: dict[Any, Decimal] = {}
+
+    def date(self, value: Any) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        parsed = self.dates.get(value)
+        if parsed is None:
+            parsed = self.dates[value] = dt.date.fromisoformat(value)
+        return parsed
+
+    def amount(self, value: Any) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        parsed = self.amounts.get(value)
+        if parsed is None:
+            # SQLite computes the difference of two NUMERIC columns as a float.
+            parsed = self.amounts[value] = Decimal(f"{value:.2f}")
+        return parsed
+
+
+CANDIDATES_SQL = """
+    SELECT id, lease_id, customer_id, project_id, building_id, due_date, amount - paid_amount
+    FROM billing_bill
+    WHERE organization_id = %s AND status = 'open' AND due_date >= %s AND due_date <= %s
+      AND amount > paid_amount
+"""
+
+STEPS_SQL = """
+    SELECT s.bill_id, s.stage_code, s.on_date
+    FROM dunning_dunningstep s JOIN billing_bill b ON b.id = s.bill_id
+    WHERE s.organization_id = %s AND s.due_date >= %s AND s.due_date <= %s
+      AND b.status = 'open' AND b.amount > b.paid_amount
+"""
+
+
+def candidate_rows(organization_id: int, lo: dt.date, hi: dt.date) -> list[Candidate]:
+    """Open, unpaid bills due in ``[lo, hi]`` (one query, no joins, below the ORM)."""
+    convert = _Convert()
+    with connection.cursor() as cursor:
+        cursor.execute(CANDIDATES_SQL, [organization_id, lo, hi])
+        return [
+            Candidate(b, le, c, p, bu, convert.date(d), convert.amount(o))
+            for (b, le, c, p, bu, d, o) in cursor.fetchall()
+        ]
 
 
 def steps_done(
-    organization_id: int, lo: dt.date, hi: dt.date, *, before: dt.date | None = None
-) -> dict[int, dict[str, dt.date]]:
-    """Stored transitions of bills due in ``[lo, hi]``: bill → stage code → date."""
+    organization_id: int, lo: dt.date, hi: dt.date, *, before: dt.date | None = None,
+    open_only: bool = True,
+) -> dict[int, dict[str, dt.date]]:  # fmt: skip
+    """Stored transitions of bills due in ``[lo, hi]``: bill → stage code → date.
+
+    ``open_only`` reads only those of bills still open and unpaid (the run's candidates): paid
+    bills keep their transitions, but nobody needs them to decide today.
+    """
+    done: dict[int, dict[str, dt.date]] = defaultdict(dict)
+    convert = _Convert()
+    if open_only and before is None:
+        with connection.cursor() as cursor:
+            cursor.execute(STEPS_SQL, [organization_id, lo, hi])
+            for bill_id, code, on in cursor.fetchall():
+                done[bill_id][code] = convert.date(on)
+        return done
     qs = DunningStep.objects.filter(organization_id=organization_id, due_date__gte=lo).filter(
         due_date__lte=hi
     )
+    if open_only:
+        qs = qs.filter(bill__status=BillStatus.OPEN, bill__amount__gt=F("bill__paid_amount"))
     if before is not None:
         qs = qs.filter(on_date__lt=before)
-    done: dict[int, dict[str, dt.date]] = defaultdict(dict)
     for bill_id, code, on in qs.values_list("bill_id", "stage_code", "on_date").order_by():
         done[bill_id][code] = on
     return done
+
+
+def tagged_customers(organization_id: int) -> dict[int, frozenset[str]]:
+    """Customers that carry tags (few): id → tags."""
+    return {
+        pk: frozenset(tags or ())
+        for pk, tags in Customer.objects.filter(organization_id=organization_id)
+        .exclude(tags=[])
+        .values_list("id", "tags")
+    }
+
+
+def undunned_leases(organization_id: int) -> set[int]:
+    """Leases whose bills are not chased (void, draft, awaiting approval)."""
+    return set(
+        Lease.objects.filter(organization_id=organization_id)
+        .exclude(status__in=DUNNED_LEASE_STATUSES)
+        .values_list("id", flat=True)
+    )
+
+
+def leases_allowing_freeze(lease_ids: set[int]) -> set[int]:
+    found: set[int] = set()
+    ids = sorted(lease_ids)
+    for start in range(0, len(ids), BATCH):
+        found.update(
+            Lease.objects.filter(
+                pk__in=ids[start : start + BATCH], allows_access_freeze=True
+            ).values_list("id", flat=True)
+        )
+    return found
 
 
 def evaluate(
     policy: Policy,
     *,
     today: dt.date,
-    rows: Any,
+    rows: list[Candidate],
     done: dict[int, dict[str, dt.date]],
     blocked: set[int],
+    tags: dict[int, frozenset[str]] | None = None,
+    flagged: Any = leases_allowing_freeze,
 ) -> Evaluation:
-    """Walk every candidate bill through the engine (no database access)."""
+    """Walk every candidate bill through the engine.
+
+    Lease flags are read only for the leases that reach a stage conditioned on one (a first
+    pass assumes the flag; those bills are walked again with the lease's real flags).
+    """
     result = Evaluation()
-    candidates: list[tuple[Candidate, frozenset[str], dict[str, bool]]] = []
+    tags = tags or {}
+    no_tags: frozenset[str] = frozenset()
+    candidates: list[tuple[Candidate, frozenset[str]]] = []
     amounts: dict[tuple[int, dt.date], Decimal] = defaultdict(Decimal)
     exempt = policy.exempt_tags
-    for row in rows:
-        (bill_id, lease_id, customer_id, project_id, building_id, due, amount, paid,
-         lease_status, allows_freeze, tags) = row  # fmt: skip
+    for candidate in rows:
         result.evaluated_bills += 1
-        result.leases.add(lease_id)
-        if lease_status not in DUNNED_LEASE_STATUSES or lease_id in blocked:
+        result.leases.add(candidate.lease_id)
+        if candidate.lease_id in blocked:
             continue
-        tag_set = frozenset(tags or ())
+        tag_set = tags.get(candidate.customer_id, no_tags)
         if tag_set & exempt:
             continue
-        outstanding = amount - paid
-        amounts[(lease_id, due)] += outstanding
-        candidates.append(
-            (
-                Candidate(
-                    bill_id, lease_id, customer_id, project_id, building_id, due, outstanding
-                ),
-                tag_set,
-                {"allows_access_freeze": bool(allows_freeze)},
-            )
-        )
+        amounts[(candidate.lease_id, candidate.due)] += candidate.outstanding
+        candidates.append((candidate, tag_set))
     result.case_amounts = amounts
     empty: dict[str, dt.date] = {}
-    for candidate, tag_set, flags in candidates:
-        entered = engine.stages_to_enter(
-            policy,
-            due=candidate.due,
-            today=today,
-            done=done.get(candidate.bill_id, empty),
-            amount=amounts[(candidate.lease_id, candidate.due)],
-            tags=tag_set,
-            flags=flags,
+    flag_stages = {s.code for s in policy.stages if s.lease_flags}
+    # Most bills share their situation with thousands of others (same due date, same stages
+    # done, no tags): the engine's answer is memoized on everything it depends on. The amount
+    # enters only through the stages' minimums, so its key is which minimums it reaches.
+    minimums = sorted({s.min_overdue for s in policy.stages})
+    memo: dict[tuple[Any, ...], list[Stage]] = {}
+
+    def walk(candidate: Candidate, tag_set: frozenset[str], allows: bool) -> list[Stage]:
+        bill_done = done.get(candidate.bill_id, empty)
+        amount = amounts[(candidate.lease_id, candidate.due)]
+        key = (
+            candidate.due,
+            tuple(sorted(bill_done.items())) if bill_done else (),
+            sum(1 for m in minimums if amount >= m) if amount > 0 else -1,
+            tag_set,
+            allows,
         )
+        entered = memo.get(key)
+        if entered is None:
+            entered = memo[key] = engine.stages_to_enter(
+                policy,
+                due=candidate.due,
+                today=today,
+                done=bill_done,
+                amount=amount,
+                tags=tag_set,
+                flags={"allows_access_freeze": allows},
+            )
+        return entered
+
+    firsts = [(c, t, walk(c, t, True)) for c, t in candidates]
+    recheck = {c.lease_id for c, _t, e in firsts if any(s.code in flag_stages for s in e)}
+    allowing = flagged(recheck) if recheck else set()
+    for candidate, tag_set, entered in firsts:
+        if candidate.lease_id in recheck and candidate.lease_id not in allowing:
+            entered = walk(candidate, tag_set, False)
         for stage in entered:
             result.steps.append((candidate, stage))
             result.by_stage[stage.code] += 1
@@ -202,53 +296,64 @@ def action_count(policy: Policy, evaluation: Evaluation) -> int:
     return sum(len(policy.by_code[code].actions) for (_l, _d, code) in evaluation.cases)
 
 
+STEP_COLUMNS = (
+    "organization_id", "bill_id", "lease_id", "due_date", "stage_code", "policy_version_id",
+    "on_date", "created_at",
+)  # fmt: skip
+ACTION_COLUMNS = (
+    "organization_id", "lease_id", "customer_id", "project_id", "building_id",
+    "policy_version_id", "stage_code", "kind", "spec", "due_date", "bill_ids", "amount",
+    "idempotency_key", "status", "attempts", "result", "error", "created_on", "created_at",
+)  # fmt: skip
+
+
 def _write(
     *, organization_id: int, version: PolicyVersion, policy: Policy, today: dt.date,
     evaluation: Evaluation,
 ) -> int:  # fmt: skip
+    """Insert the transitions and actions (COPY on PostgreSQL, executemany on SQLite)."""
     now = clock.now()
-    steps = [
-        DunningStep(
-            organization_id=organization_id,
-            bill_id=c.bill_id,
-            lease_id=c.lease_id,
-            due_date=c.due,
-            stage_code=stage.code,
-            policy_version_id=version.pk,
-            on_date=today,
-            created_at=now,
-        )
-        for c, stage in evaluation.steps
-    ]
-    DunningStep.objects.bulk_create(steps, batch_size=BATCH)
-    actions: list[DunningAction] = []
+    version_id = version.pk
+    insert_rows(
+        DunningStep._meta.db_table,
+        STEP_COLUMNS,
+        (
+            (organization_id, c.bill_id, c.lease_id, c.due, stage.code, version_id, today, now)
+            for c, stage in evaluation.steps
+        ),
+    )
+    pending = ActionStatus.PENDING.value
+    rows: list[tuple[Any, ...]] = []
     for (lease_id, due, code), bills in evaluation.cases.items():
         stage = policy.by_code[code]
         first = bills[0]
-        anchor = min(b.bill_id for b in bills)
+        ids = sorted(b.bill_id for b in bills)
+        amount = evaluation.case_amounts[(lease_id, due)]
         for j, spec in enumerate(stage.actions):
-            actions.append(
-                DunningAction(
-                    organization_id=organization_id,
-                    lease_id=lease_id,
-                    customer_id=first.customer_id,
-                    project_id=first.project_id,
-                    building_id=first.building_id,
-                    policy_version_id=version.pk,
-                    stage_code=code,
-                    kind=spec["kind"],
-                    spec=spec,
-                    due_date=due,
-                    bill_ids=sorted(b.bill_id for b in bills),
-                    amount=evaluation.case_amounts[(lease_id, due)],
-                    idempotency_key=f"{lease_id}:{due.isoformat()}:{code}:{j}:{anchor}",
-                    status=ActionStatus.PENDING,
-                    created_on=today,
-                    created_at=now,
+            rows.append(
+                (
+                    organization_id,
+                    lease_id,
+                    first.customer_id,
+                    first.project_id,
+                    first.building_id,
+                    version_id,
+                    code,
+                    spec["kind"],
+                    spec,
+                    due,
+                    ids,
+                    amount,
+                    f"{lease_id}:{due.isoformat()}:{code}:{j}:{ids[0]}",
+                    pending,
+                    0,
+                    {},
+                    "",
+                    today,
+                    now,
                 )
             )
-    DunningAction.objects.bulk_create(actions, batch_size=BATCH)
-    return len(actions)
+    return insert_rows(DunningAction._meta.db_table, ACTION_COLUMNS, rows)
 
 
 def run_organization(
@@ -263,9 +368,10 @@ def run_organization(
         evaluation = evaluate(
             policy,
             today=today,
-            rows=candidate_rows(organization_id, lo, hi).iterator(chunk_size=BATCH),
+            rows=candidate_rows(organization_id, lo, hi),
             done=steps_done(organization_id, lo, hi),
-            blocked=blocked_leases(organization_id, today),
+            blocked=blocked_leases(organization_id, today) | undunned_leases(organization_id),
+            tags=tagged_customers(organization_id),
         )
         return evaluation, action_count(policy, evaluation)
     policy_ensure_default(organization_id)
@@ -283,9 +389,10 @@ def run_organization(
         evaluation = evaluate(
             policy,
             today=today,
-            rows=candidate_rows(organization_id, lo, hi).iterator(chunk_size=BATCH),
+            rows=candidate_rows(organization_id, lo, hi),
             done=done,
-            blocked=blocked_leases(organization_id, today),
+            blocked=blocked_leases(organization_id, today) | undunned_leases(organization_id),
+            tags=tagged_customers(organization_id),
         )
         created = _write(
             organization_id=organization_id,
