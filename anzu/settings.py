@@ -228,6 +228,15 @@ from anzu.notify.config import load_notify_config  # noqa: E402
 
 NOTIFY = load_notify_config()
 
+# Online payments of the tenant portal: the sandbox unless a provider is configured.
+# Variables are listed in anzu/integrations/payments/config.py and docs/payments.md.
+from anzu.integrations.payments.config import load_payment_config  # noqa: E402
+
+PAYMENTS = load_payment_config()
+
+# The account tenants pay rent into, quoted in reminders and notices.
+ANZU_COLLECTION_ACCOUNT = env_str("ANZU_COLLECTION_ACCOUNT") or ""
+
 # Verifiable audit log: checkpoint signing key (base64 Ed25519 seed; generated under ANZU_HOME
 # when unset), the log's origin line, and how often checkpoints are signed.
 AUDIT_LOG_KEY = env_str("ANZU_AUDIT_KEY") or ""

@@ -299,12 +299,7 @@ def payment_record(
     lease: Lease | None = None
     if lease_id not in (None, ""):
         lease = _lease_for_write(by, lease_id)
-        if lease.status == LeaseStatus.VOID:
-            raise ValidationFailed(
-                "lease_void",
-                "The lease is void; no payment can be recorded against it.",
-                field="lease_id",
-            )
+        _check_payable(lease)
         if customer_id not in (None, "") and str(customer_id) != str(lease.customer_id):
             raise ValidationFailed(
                 "mismatch", "The customer is not the lease's customer.", field="customer_id"
@@ -317,7 +312,89 @@ def payment_record(
             raise ValidationFailed("not_found", "Unknown customer.", field="customer_id") from None
     else:
         raise ValidationFailed("required", "Give a lease or a customer.", field="lease_id")
-    organization_id = access.org_id(by)
+    return _payment_write(
+        organization_id=access.org_id(by),
+        customer=customer,
+        lease=lease,
+        channel=channel,
+        money=money,
+        received=received,
+        reference=reference,
+        payer_name=payer_name,
+        note=note,
+        by=by,
+    )
+
+
+def payment_record_from_provider(
+    *,
+    organization_id: int,
+    lease_id: Any,
+    channel: str,
+    amount: Any,
+    received_at: Any,
+    reference: str,
+    payer_name: str = "",
+    note: str = "",
+) -> Payment:
+    """Record money a payment provider confirmed (a verified callback), with no staff user.
+
+    The same path as :func:`payment_record` — duplicate check, allocation, audit, commit hook —
+    with the audit actor ``None`` and ``origin: "provider"``. ``reference`` (the provider's
+    transaction id) is required, so a repeated confirmation is refused as a duplicate (409).
+    """
+    money = to_money(amount, field="amount", allow_zero=False)
+    channel = v.choice(channel, field="channel", choices=PaymentChannel.choices)
+    reference = v.text(reference, field="reference", max_length=64)
+    payer_name = v.text(payer_name, field="payer_name", max_length=100, required=False)
+    note = v.text(note, field="note", max_length=300, required=False)
+    received = _date_time(received_at, field="received_at")
+    try:
+        lease = Lease.objects.select_related("customer").get(
+            pk=int(lease_id), organization_id=organization_id
+        )
+    except (ValueError, TypeError, Lease.DoesNotExist):
+        raise ValidationFailed("not_found", "Unknown lease.", field="lease_id") from None
+    _check_payable(lease)
+    return _payment_write(
+        organization_id=organization_id,
+        customer=lease.customer,
+        lease=lease,
+        channel=channel,
+        money=money,
+        received=received,
+        reference=reference,
+        payer_name=payer_name,
+        note=note,
+        by=None,
+        origin="provider",
+    )
+
+
+def _check_payable(lease: Lease) -> None:
+    if lease.status == LeaseStatus.VOID:
+        raise ValidationFailed(
+            "lease_void",
+            "The lease is void; no payment can be recorded against it.",
+            field="lease_id",
+        )
+
+
+def _payment_write(
+    *,
+    organization_id: int,
+    customer: Customer,
+    lease: Lease | None,
+    channel: str,
+    money: Decimal,
+    received: dt.datetime,
+    reference: str,
+    payer_name: str,
+    note: str,
+    by: User | None,
+    origin: str = "",
+) -> Payment:
+    """Store a validated payment, allocate it and audit it (shared by both recording paths)."""
     if reference:
         existing = Payment.objects.filter(
             organization_id=organization_id, channel=channel, reference=reference
@@ -373,6 +450,7 @@ def payment_record(
                 "payer_name": payer_name,
                 "allocations": _allocation_log(allocations),
                 "unallocated": payment.unallocated,
+                **({"origin": origin} if origin else {}),
             },
         )
         transaction.on_commit(functools.partial(hooks.on_payment_committed, payment.pk))
