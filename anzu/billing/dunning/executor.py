@@ -31,6 +31,7 @@ from anzu.billing.models import Bill
 from anzu.common import clock
 from anzu.common.errors import ValidationFailed
 from anzu.core import audit
+from anzu.documents.notice_render import collection_account
 from anzu.leasing.models import Lease
 from anzu.notify.services import outbox_enqueue
 
@@ -38,12 +39,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = 60  # 1, 2, 4, 8, 16 minutes
-
-
-def collection_account() -> str:
-    from django.conf import settings
-
-    return str(getattr(settings, "ANZU_COLLECTION_ACCOUNT", "") or "物业指定收款账户")
 
 
 def _unit_label(lease: Lease) -> str:
@@ -62,7 +57,7 @@ def _notify(action: DunningAction, lease: Lease, today: dt.date, amount: Any) ->
         "due_date": action.due_date,
         "deadline": max(action.due_date, today + dt.timedelta(days=3)),
         "days_overdue": max((today - action.due_date).days, 0),
-        "account": collection_account(),
+        "account": collection_account(lease.organization).replace("\n", " "),
         "consequences": DEFAULT_CONSEQUENCES,
         "notice_date": today,
     }
@@ -226,17 +221,21 @@ def action_execute(*, action_id: int, today: dt.date | None = None) -> str:
     return ActionStatus.DONE
 
 
-def execute_pending(*, limit: int = 500, today: dt.date | None = None) -> dict[str, int]:
-    """Execute due actions: pending ones, and failed ones whose backoff has passed."""
+def execute_pending(
+    *, limit: int = 500, today: dt.date | None = None, organization_id: int | None = None
+) -> dict[str, int]:
+    """Execute due actions of one organization (or all): pending ones, and failed ones whose
+    backoff has passed."""
     now = clock.now()
+    base = DunningAction.objects.all()
+    if organization_id is not None:
+        base = base.filter(organization_id=organization_id)
     ids = list(
-        DunningAction.objects.filter(status=ActionStatus.PENDING)
-        .order_by("id")
-        .values_list("id", flat=True)[:limit]
+        base.filter(status=ActionStatus.PENDING).order_by("id").values_list("id", flat=True)[:limit]
     )
     if len(ids) < limit:
         ids += list(
-            DunningAction.objects.filter(status=ActionStatus.FAILED, next_attempt_at__lte=now)
+            base.filter(status=ActionStatus.FAILED, next_attempt_at__lte=now)
             .order_by("next_attempt_at", "id")
             .values_list("id", flat=True)[: limit - len(ids)]
         )

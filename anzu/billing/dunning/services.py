@@ -302,7 +302,9 @@ def freeze_decide(
 
     with transaction.atomic():
         locked = (
-            FreezeRequest.objects.select_for_update().select_related("action").get(pk=freeze.pk)
+            FreezeRequest.objects.select_for_update(of=("self",))
+            .select_related("action")
+            .get(pk=freeze.pk)
         )
         if locked.status != FreezeStatus.REQUESTED:
             raise Conflict(
