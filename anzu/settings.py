@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "anzu.billing.settlement",
     "anzu.portal",
     "anzu.dashboards",
+    "anzu.maintenance",
 ]
 
 MIDDLEWARE = [
@@ -235,7 +236,7 @@ from anzu.integrations.payments.config import load_payment_config  # noqa: E402
 PAYMENTS = load_payment_config()
 
 # The account tenants pay rent into, quoted in reminders and notices.
-ANZU_COLLECTION_ACCOUNT = env_str("ANZU_COLLECTION_ACCOUNT") or ""
+COLLECTION_ACCOUNT = env_str("ANZU_COLLECTION_ACCOUNT") or ""
 
 # Verifiable audit log: checkpoint signing key (base64 Ed25519 seed; generated under ANZU_HOME
 # when unset), the log's origin line, and how often checkpoints are signed.

@@ -9,3 +9,16 @@ class DocumentKind(models.TextChoices):
     CONTRACT = "contract", _("Contract")
     REPORT = "report", _("Report")
     OTHER = "other", _("Other")
+
+
+class NoticeKind(models.TextChoices):
+    """The kinds of formal notice the dunning engine and staff issue (a subset of DocumentKind)."""
+
+    FORMAL_NOTICE = "formal_notice", _("Formal written notice")
+    LAWYER_LETTER = "lawyer_letter", _("Lawyer letter")
+
+
+class NoticeTemplateStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")

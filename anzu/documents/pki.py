@@ -46,6 +46,19 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+COMMON_NAME_MAX_BYTES = 64  # X.509 upper bound of a common name, in UTF-8 bytes
+
+
+def common_name(prefix: str, suffix: str) -> str:
+    """``prefix suffix`` within the common name's 64-byte limit; ``prefix`` (the organization's
+    name, 3 bytes per Chinese character) is shortened, ``suffix`` (the label) never is."""
+    budget = COMMON_NAME_MAX_BYTES - len(f" {suffix}".encode())
+    cut = prefix
+    while cut and len(cut.encode()) > budget:
+        cut = cut[:-1]
+    return f"{cut} {suffix}" if cut else suffix
+
+
 def _name(common_name: str, organization: str) -> x509.Name:
     return x509.Name(
         [
@@ -60,7 +73,7 @@ def _create_test_identity(folder: Path, org: Organization, password: bytes) -> N
     folder.mkdir(parents=True, exist_ok=True)
     now = clock.now()
     root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    root_name = _name(f"{org.name} {TEST_LABEL}", org.name)
+    root_name = _name(common_name(org.name, TEST_LABEL), org.name)
     root = (
         x509.CertificateBuilder()
         .subject_name(root_name)
@@ -92,7 +105,7 @@ def _create_test_identity(folder: Path, org: Organization, password: bytes) -> N
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(f"{org.name} 电子签章 (TEST)", org.name))
+        .subject_name(_name(common_name(org.name, "电子签章 (TEST)"), org.name))
         .issuer_name(root_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())

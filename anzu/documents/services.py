@@ -1,4 +1,7 @@
-"""Archiving documents: bytes to content-addressed storage, a row, an audit event."""
+"""Archiving documents: bytes to content-addressed storage, a row, an audit event.
+
+The writes of formal notices and their templates are in :mod:`anzu.documents.notices`.
+"""
 
 from __future__ import annotations
 
