@@ -17,6 +17,7 @@ from anzu.core.users_api import router as users_router
 from anzu.dashboards.api import router as dashboards_router
 from anzu.documents.api import router as documents_router
 from anzu.leasing.api import router as leasing_router
+from anzu.maintenance.api import router as maintenance_router
 from anzu.notify.api import router as notify_router
 from anzu.onboarding.api import router as onboarding_router
 from anzu.portal.api import router as portal_router
@@ -50,3 +51,4 @@ api.add_router("", reconciliation_router)
 api.add_router("", settlement_router)
 api.add_router("", portal_router)
 api.add_router("", dashboards_router)
+api.add_router("", maintenance_router)

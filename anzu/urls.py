@@ -19,6 +19,7 @@ urlpatterns = [
     path("billing/", include("anzu.billing.urls")),
     path("portal/", include("anzu.portal.urls")),
     path("kpis/", include("anzu.dashboards.urls")),
+    path("workorders/", include("anzu.maintenance.urls")),
     path("notify/", include("anzu.notify.urls")),
     path("documents/", include("anzu.documents.urls")),
     path("risk/", include("anzu.risk.urls")),

@@ -66,6 +66,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "settlement.manage": frozenset({A, M, F}),
     "settlement.approve": frozenset({A, M}),
     "kpi.view": frozenset({A, M, F}),
+    # Maintenance work orders.
+    "workorders.view": frozenset({A, M, CS, FL, E}),
+    "workorders.intake": frozenset({A, M, CS, FL}),
+    "workorders.dispatch": frozenset({A, M, CS}),
+    "workorders.work": frozenset({E}),
+    "workorders.review": frozenset({A, M}),
+    "workorders.analytics": frozenset({A, M}),
+    "kb.manage": frozenset({A, M, CS}),
 }
 
 # Roles that see the whole organization unless restricted on purpose.
