@@ -316,3 +316,44 @@ def services_draft(manager):
     from anzu.billing.dunning.policy import DEFAULT_STAGES
 
     return policy_draft_create(by=manager, data={"name": "无T-7", "stages": DEFAULT_STAGES[1:]})
+
+
+def test_formal_notice_letter_and_settlement_are_produced_by_the_ladder(lease, run):
+    from anzu.billing.settlement.models import SettlementCase
+    from anzu.documents.models import Document
+    from anzu.documents.pdf import verify_pdf
+    from anzu.documents.services import document_content
+
+    for n in range(-9, 16):
+        run(FEB + dt.timedelta(days=n))
+    docs = Document.objects.filter(related_type="leasing.lease", related_id=str(lease.pk))
+    assert sorted(docs.values_list("kind", flat=True)) == ["formal_notice", "lawyer_letter"]
+    notice = docs.get(kind="formal_notice")
+    check = verify_pdf(document_content(notice), organization=lease.organization)
+    assert (check.intact, check.trusted, check.bottom_line) == (True, True, True)
+    case = SettlementCase.objects.get(lease=lease)
+    assert case.source == "dunning"
+    kinds = DunningAction.objects.filter(lease=lease).values_list("kind", "status")
+    assert {s for _k, s in kinds} == {ActionStatus.DONE}
+
+
+def test_freeze_requested_only_where_the_lease_allows_it(billed_lease, finance, run, manager):
+    from anzu.billing.dunning.models import FreezeRequest
+
+    allowed = billed_lease(unit="u1", allows_access_freeze=True)
+    refused = billed_lease(unit="u2")
+    for lease in (allowed, refused):
+        billing.payment_record(by=finance, channel="cash", amount="6400.00", lease_id=lease.pk)
+    for n in range(-1, 9):
+        run(FEB + dt.timedelta(days=n))
+    assert sorted(FreezeRequest.objects.values_list("lease_id", "kind", "status")) == [
+        (allowed.pk, "door_access", "requested"),
+        (allowed.pk, "parking", "requested"),
+    ]
+    assert not DunningStep.objects.filter(lease=refused, stage_code="D+7F").exists()
+    freeze = FreezeRequest.objects.filter(kind="parking").get()
+    approved = services.freeze_decide(freeze=freeze, by=manager, approve=True)
+    assert (approved.status, approved.decided_by) == ("approved", manager)
+    with pytest.raises(Exception) as caught:
+        services.freeze_decide(freeze=freeze, by=manager, approve=True)
+    assert getattr(caught.value, "code", "") == "already_decided"
