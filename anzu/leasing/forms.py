@@ -41,6 +41,12 @@ class CustomerForm(ServiceForm):
     email = forms.CharField(
         label=_capfirst_label(Customer, "email"), max_length=254, required=False
     )
+    wechat_openid = forms.CharField(
+        label=_capfirst_label(Customer, "wechat_openid"),
+        max_length=64,
+        required=False,
+        help_text=_("For WeChat template messages (from the Official Account)."),
+    )
     tags = forms.CharField(
         label=_capfirst_label(Customer, "tags"),
         max_length=500,
@@ -58,7 +64,7 @@ class CustomerForm(ServiceForm):
     )
 
     # Personal fields a masked viewer may overwrite but never sees.
-    PRIVATE_FIELDS = ("id_number", "phone", "email", "notes")
+    PRIVATE_FIELDS = ("id_number", "phone", "email", "wechat_openid", "notes")
 
     def __init__(
         self,

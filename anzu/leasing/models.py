@@ -37,13 +37,15 @@ class Customer(models.Model):
     phone = EncryptedTextField(_("phone"), blank=True)
     phone_index = models.CharField(max_length=64, blank=True, db_index=True)
     email = models.EmailField(_("email"), blank=True)
+    # The customer's openid under the operator's WeChat Official Account (template messages).
+    wechat_openid = EncryptedTextField(_("WeChat openid"), blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     # Recorded in the audit log only as keyed hashes under the customer's SubjectKey.
-    AUDIT_PERSONAL_FIELDS = ("name", "id_number", "phone", "email", "notes")
+    AUDIT_PERSONAL_FIELDS = ("name", "id_number", "phone", "email", "wechat_openid", "notes")
 
     class Meta:
         ordering = ["name", "id"]

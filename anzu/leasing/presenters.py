@@ -34,6 +34,7 @@ def present_customer(user: Any, customer: Customer) -> dict[str, Any]:
         "id_number": customer.id_number if pii else mask_id_number(customer.id_number),
         "phone": (customer.phone if pii else mask_phone(customer.phone)) if customer.phone else "",
         "email": customer.email if pii else "",
+        "wechat_openid": customer.wechat_openid if pii else "",
         "tags": list(customer.tags),
         "project_id": customer.project_id,
         "notes": customer.notes if pii else "",

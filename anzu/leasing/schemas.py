@@ -24,6 +24,7 @@ class CustomerIn(InputSchema):
     id_number: str
     phone: str = ""
     email: str = ""
+    wechat_openid: str = ""
     notes: str = ""
     tags: list[str] = []
     project_id: int | None = None
@@ -36,6 +37,7 @@ class CustomerPatch(InputSchema):
     id_number: str | None = None
     phone: str | None = None
     email: str | None = None
+    wechat_openid: str | None = None
     notes: str | None = None
     tags: list[str] | None = None
     project_id: int | None = None
@@ -49,6 +51,7 @@ class CustomerOut(OutputSchema):
     id_number: str
     phone: str
     email: str
+    wechat_openid: str
     tags: list[str]
     project_id: int | None
     notes: str

@@ -51,6 +51,8 @@ def _address_for(
             return customer.email
         if user is not None and user.email:
             return user.email
+    if channel == Channel.WECHAT_TEMPLATE and customer is not None and customer.wechat_openid:
+        return customer.wechat_openid
     if channel == Channel.IN_APP:
         return ""
     raise ValidationFailed(

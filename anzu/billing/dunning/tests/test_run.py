@@ -357,3 +357,16 @@ def test_freeze_requested_only_where_the_lease_allows_it(billed_lease, finance, 
     with pytest.raises(Exception) as caught:
         services.freeze_decide(freeze=freeze, by=manager, approve=True)
     assert getattr(caught.value, "code", "") == "already_decided"
+
+
+def test_wechat_reminder_goes_to_the_customers_openid(lease, run):
+    customer = lease.customer
+    customer.wechat_openid = "oAnzuTenant0001"
+    customer.save(update_fields=["wechat_openid"])
+    run(D(2026, 1, 25))
+    wechat = OutboxMessage.objects.get(
+        idempotency_key__startswith="dunning:", channel="wechat_template"
+    )
+    assert wechat.address == "oAnzuTenant0001"
+    assert wechat.provider_template_id == "ANZU_DUNNING_REMINDER"
+    assert dict(wechat.provider_params)["amount"] == "3200.00"
