@@ -76,7 +76,7 @@ def policy_backtest(*, version: PolicyVersion, start: dt.date, end: dt.date) -> 
         .values_list("bill_id", "amount", "created_at")
     ):
         paid[bill_id].append((clock.local(at).date(), amount))
-    done = steps_done(org, lo, hi, before=start, open_only=False)
+    done = steps_done(org, lo, hi, before=start)
     blocked = _intervals(org, start, end)
     by_day: list[dict[str, Any]] = []
     by_stage: Counter[str] = Counter()

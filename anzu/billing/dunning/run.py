@@ -17,12 +17,10 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import F
 
-from anzu.billing.choices import BillStatus
 from anzu.billing.dunning import engine
 from anzu.billing.dunning.choices import ActionStatus
 from anzu.billing.dunning.models import (
@@ -53,8 +51,7 @@ DUNNED_LEASE_STATUSES = frozenset(
 BATCH = 5000
 
 
-@dataclass
-class Candidate:
+class Candidate(NamedTuple):
     """An open bill as the engine sees it."""
 
     bill_id: int
@@ -128,56 +125,48 @@ class _Convert:
         return parsed
 
 
+# The open, unpaid bills due in the window, each with the transitions it already made (one row
+# per transition, or one row with NULLs): one pass over the bills, the steps joined by hash.
 CANDIDATES_SQL = """
-    SELECT id, lease_id, customer_id, project_id, building_id, due_date, amount - paid_amount
-    FROM billing_bill
-    WHERE organization_id = %s AND status = 'open' AND due_date >= %s AND due_date <= %s
-      AND amount > paid_amount
-"""
-
-STEPS_SQL = """
-    SELECT s.bill_id, s.stage_code, s.on_date
-    FROM dunning_dunningstep s JOIN billing_bill b ON b.id = s.bill_id
-    WHERE s.organization_id = %s AND s.due_date >= %s AND s.due_date <= %s
-      AND b.status = 'open' AND b.amount > b.paid_amount
+    SELECT b.id, b.lease_id, b.customer_id, b.project_id, b.building_id, b.due_date,
+           b.amount - b.paid_amount, s.stage_code, s.on_date
+    FROM billing_bill b
+    LEFT JOIN dunning_dunningstep s
+      ON s.bill_id = b.id AND s.due_date >= %s AND s.due_date <= %s
+    WHERE b.organization_id = %s AND b.status = 'open' AND b.due_date >= %s
+      AND b.due_date <= %s AND b.amount > b.paid_amount
 """
 
 
-def candidate_rows(organization_id: int, lo: dt.date, hi: dt.date) -> list[Candidate]:
-    """Open, unpaid bills due in ``[lo, hi]`` (one query, no joins, below the ORM)."""
+def candidate_rows(
+    organization_id: int, lo: dt.date, hi: dt.date
+) -> tuple[list[Candidate], dict[int, dict[str, dt.date]]]:
+    """Open, unpaid bills due in ``[lo, hi]`` and their stored transitions (one query)."""
     convert = _Convert()
+    candidates: list[Candidate] = []
+    done: dict[int, dict[str, dt.date]] = {}
+    seen: set[int] = set()
     with connection.cursor() as cursor:
-        cursor.execute(CANDIDATES_SQL, [organization_id, lo, hi])
-        return [
-            Candidate(b, le, c, p, bu, convert.date(d), convert.amount(o))
-            for (b, le, c, p, bu, d, o) in cursor.fetchall()
-        ]
+        cursor.execute(CANDIDATES_SQL, [lo, hi, organization_id, lo, hi])
+        for b, le, c, p, bu, d, o, code, on in cursor.fetchall():
+            if b not in seen:
+                seen.add(b)
+                candidates.append(Candidate(b, le, c, p, bu, convert.date(d), convert.amount(o)))
+            if code is not None:
+                done.setdefault(b, {})[code] = convert.date(on)
+    return candidates, done
 
 
 def steps_done(
-    organization_id: int, lo: dt.date, hi: dt.date, *, before: dt.date | None = None,
-    open_only: bool = True,
-) -> dict[int, dict[str, dt.date]]:  # fmt: skip
-    """Stored transitions of bills due in ``[lo, hi]``: bill → stage code → date.
-
-    ``open_only`` reads only those of bills still open and unpaid (the run's candidates): paid
-    bills keep their transitions, but nobody needs them to decide today.
-    """
-    done: dict[int, dict[str, dt.date]] = defaultdict(dict)
-    convert = _Convert()
-    if open_only and before is None:
-        with connection.cursor() as cursor:
-            cursor.execute(STEPS_SQL, [organization_id, lo, hi])
-            for bill_id, code, on in cursor.fetchall():
-                done[bill_id][code] = convert.date(on)
-        return done
+    organization_id: int, lo: dt.date, hi: dt.date, *, before: dt.date | None = None
+) -> dict[int, dict[str, dt.date]]:
+    """Stored transitions of every bill due in ``[lo, hi]`` (before a date): bill → code → date."""
     qs = DunningStep.objects.filter(organization_id=organization_id, due_date__gte=lo).filter(
         due_date__lte=hi
     )
-    if open_only:
-        qs = qs.filter(bill__status=BillStatus.OPEN, bill__amount__gt=F("bill__paid_amount"))
     if before is not None:
         qs = qs.filter(on_date__lt=before)
+    done: dict[int, dict[str, dt.date]] = defaultdict(dict)
     for bill_id, code, on in qs.values_list("bill_id", "stage_code", "on_date").order_by():
         done[bill_id][code] = on
     return done
@@ -195,10 +184,12 @@ def tagged_customers(organization_id: int) -> dict[int, frozenset[str]]:
 
 def undunned_leases(organization_id: int) -> set[int]:
     """Leases whose bills are not chased (void, draft, awaiting approval)."""
+    others = [s for s in LeaseStatus.values if s not in DUNNED_LEASE_STATUSES]
+    # A positive IN on (organization, status): the index answers it without reading every lease.
     return set(
-        Lease.objects.filter(organization_id=organization_id)
-        .exclude(status__in=DUNNED_LEASE_STATUSES)
-        .values_list("id", flat=True)
+        Lease.objects.filter(organization_id=organization_id, status__in=others).values_list(
+            "id", flat=True
+        )
     )
 
 
@@ -254,13 +245,21 @@ def evaluate(
     minimums = sorted({s.min_overdue for s in policy.stages})
     memo: dict[tuple[Any, ...], list[Stage]] = {}
 
+    single_minimum = len(minimums) == 1
+
     def walk(candidate: Candidate, tag_set: frozenset[str], allows: bool) -> list[Stage]:
         bill_done = done.get(candidate.bill_id, empty)
         amount = amounts[(candidate.lease_id, candidate.due)]
+        if amount <= 0:
+            reached = -1
+        elif single_minimum:
+            reached = 1 if amount >= minimums[0] else 0
+        else:
+            reached = sum(1 for m in minimums if amount >= m)
         key = (
             candidate.due,
-            tuple(sorted(bill_done.items())) if bill_done else (),
-            sum(1 for m in minimums if amount >= m) if amount > 0 else -1,
+            tuple(sorted(bill_done.items())) if len(bill_done) > 1 else tuple(bill_done.items()),
+            reached,
             tag_set,
             allows,
         )
@@ -365,11 +364,12 @@ def run_organization(
         version = policy_published(organization_id) or unsaved_default(organization_id)
         policy = compiled(version)
         lo, hi = window(policy, today)
+        rows, done = candidate_rows(organization_id, lo, hi)
         evaluation = evaluate(
             policy,
             today=today,
-            rows=candidate_rows(organization_id, lo, hi),
-            done=steps_done(organization_id, lo, hi),
+            rows=rows,
+            done=done,
             blocked=blocked_leases(organization_id, today) | undunned_leases(organization_id),
             tags=tagged_customers(organization_id),
         )
@@ -385,11 +385,11 @@ def run_organization(
         )
         policy = compiled(version)
         lo, hi = window(policy, today)
-        done = steps_done(organization_id, lo, hi)
+        rows, done = candidate_rows(organization_id, lo, hi)
         evaluation = evaluate(
             policy,
             today=today,
-            rows=candidate_rows(organization_id, lo, hi),
+            rows=rows,
             done=done,
             blocked=blocked_leases(organization_id, today) | undunned_leases(organization_id),
             tags=tagged_customers(organization_id),
