@@ -18,6 +18,7 @@ from anzu.dashboards.api import router as dashboards_router
 from anzu.documents.api import router as documents_router
 from anzu.leasing.api import router as leasing_router
 from anzu.maintenance.api import router as maintenance_router
+from anzu.maintenance.knowledge.api import router as knowledge_router
 from anzu.notify.api import router as notify_router
 from anzu.onboarding.api import router as onboarding_router
 from anzu.portal.api import router as portal_router
@@ -52,3 +53,4 @@ api.add_router("", settlement_router)
 api.add_router("", portal_router)
 api.add_router("", dashboards_router)
 api.add_router("", maintenance_router)
+api.add_router("", knowledge_router)

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "anzu.portal",
     "anzu.dashboards",
     "anzu.maintenance",
+    "anzu.maintenance.knowledge",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,8 @@ urlpatterns = [
     path("portal/", include("anzu.portal.urls")),
     path("kpis/", include("anzu.dashboards.urls")),
     path("workorders/", include("anzu.maintenance.urls")),
+    path("r/", include("anzu.maintenance.knowledge.urls_public")),
+    path("kb/", include("anzu.maintenance.knowledge.urls_staff")),
     path("notify/", include("anzu.notify.urls")),
     path("documents/", include("anzu.documents.urls")),
     path("risk/", include("anzu.risk.urls")),

@@ -56,6 +56,7 @@ MENU = [
         "workorders.analytics",
         "workorders:analytics",
     ),
+    NavItem(_("Self-help articles"), "kb:index", "kb.manage", "kb:"),
     NavItem(_("Documents"), "documents:list", "documents.view", "documents:"),
     NavItem(_("Messages"), "notify:outbox", "notify.view", "notify:"),
     NavItem(_("Import"), "onboarding:import", "import.run", "onboarding:"),
