@@ -14,6 +14,7 @@ the same summary and writes nothing (no policy, no templates, no run record).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -141,19 +142,31 @@ CANDIDATES_SQL = """
 def candidate_rows(
     organization_id: int, lo: dt.date, hi: dt.date
 ) -> tuple[list[Candidate], dict[int, dict[str, dt.date]]]:
-    """Open, unpaid bills due in ``[lo, hi]`` and their stored transitions (one query)."""
-    convert = _Convert()
+    """Open, unpaid bills due in ``[lo, hi]`` and their stored transitions (one query).
+
+    A bill without transitions comes once (with NULLs); a bill with transitions once per
+    transition, and is a candidate the first time.
+    """
     candidates: list[Candidate] = []
     done: dict[int, dict[str, dt.date]] = {}
-    seen: set[int] = set()
     with connection.cursor() as cursor:
         cursor.execute(CANDIDATES_SQL, [lo, hi, organization_id, lo, hi])
-        for b, le, c, p, bu, d, o, code, on in cursor.fetchall():
-            if b not in seen:
-                seen.add(b)
-                candidates.append(Candidate(b, le, c, p, bu, convert.date(d), convert.amount(o)))
-            if code is not None:
-                done.setdefault(b, {})[code] = convert.date(on)
+        rows = cursor.fetchall()
+    native = connection.vendor == "postgresql"  # dates and Decimals already
+    convert = _Convert()
+    for b, le, c, p, bu, d, o, code, on in rows:
+        if not native:
+            d, o = convert.date(d), convert.amount(o)
+            on = convert.date(on) if on is not None else None
+        if code is None:
+            candidates.append(Candidate(b, le, c, p, bu, d, o))
+            continue
+        seen = done.get(b)
+        if seen is None:
+            candidates.append(Candidate(b, le, c, p, bu, d, o))
+            done[b] = {code: on}
+        else:
+            seen[code] = on
     return candidates, done
 
 
@@ -258,7 +271,7 @@ def evaluate(
             reached = sum(1 for m in minimums if amount >= m)
         key = (
             candidate.due,
-            tuple(sorted(bill_done.items())) if len(bill_done) > 1 else tuple(bill_done.items()),
+            frozenset(bill_done.items()) if bill_done else None,
             reached,
             tag_set,
             allows,
@@ -322,13 +335,19 @@ def _write(
         ),
     )
     pending = ActionStatus.PENDING.value
+    # JSON columns are written as JSON text, serialized once per stage action.
+    specs = {
+        code: [json.dumps(spec, ensure_ascii=False) for spec in stage.actions]
+        for code, stage in policy.by_code.items()
+    }
     rows: list[tuple[Any, ...]] = []
     for (lease_id, due, code), bills in evaluation.cases.items():
-        stage = policy.by_code[code]
         first = bills[0]
         ids = sorted(b.bill_id for b in bills)
+        ids_json = json.dumps(ids)
         amount = evaluation.case_amounts[(lease_id, due)]
-        for j, spec in enumerate(stage.actions):
+        day = due.isoformat()
+        for j, spec in enumerate(policy.by_code[code].actions):
             rows.append(
                 (
                     organization_id,
@@ -339,14 +358,14 @@ def _write(
                     version_id,
                     code,
                     spec["kind"],
-                    spec,
+                    specs[code][j],
                     due,
-                    ids,
+                    ids_json,
                     amount,
-                    f"{lease_id}:{due.isoformat()}:{code}:{j}:{ids[0]}",
+                    f"{lease_id}:{day}:{code}:{j}:{ids[0]}",
                     pending,
                     0,
-                    {},
+                    "{}",
                     "",
                     today,
                     now,
