@@ -1,9 +1,12 @@
 """Demo data: one operator in Shanghai with projects, buildings, units, equipment, customers,
-leases over the past months, and a login for every role.
+leases over the past months, a login for every role, and the collections of the last months —
+bills, payments, dunning (:mod:`anzu.demo.collecting`).
 
 The generator is deterministic: the same ``seed`` and the same business date give the same data
 (identifiers aside). It is set-based: rows are generated in memory and written with a handful of
-bulk inserts inside one transaction, and one summary audit event (``demo.seed``) records the run.
+bulk inserts inside one transaction, and one summary audit event (``demo.seed``) records the run
+and the counts. The collections part also calls the billing and dunning jobs and services
+(generation, daily runs, action execution, pauses, calls, a charge), which audit themselves.
 
 Invariants kept by construction and checked by the tests:
 
@@ -30,11 +33,12 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
+from anzu.billing.models import Allocation, Bill, Payment
 from anzu.common import clock
 from anzu.core import audit
 from anzu.core.choices import Role, UserKind
 from anzu.core.models import Counter, Organization, RoleGrant, StaffScope, User
-from anzu.demo import data
+from anzu.demo import collecting, data
 from anzu.demo.bulk import allocate_ids, blind_indexer, encryptor, insert_rows
 from anzu.demo.plan import Plan, add_months, make_plan, weighted
 from anzu.leasing.choices import DueDayRule, LeaseStatus
@@ -75,8 +79,13 @@ def seed(
     seed: int = 42,
     slug: str = data.DEFAULT_SLUG,
     today: dt.date | None = None,
+    collections: bool = True,
 ) -> SeedResult:
-    """Generate and store the demo organization. Refuses to touch an organization with data."""
+    """Generate and store the demo organization. Refuses to touch an organization with data.
+
+    ``collections``: also bills, payments and the last weeks of dunning
+    (:mod:`anzu.demo.collecting`); without them only the portfolio, customers, leases and logins.
+    """
     if not 1 <= units <= MAX_UNITS:
         raise SeedRefused(f"--units must be between 1 and {MAX_UNITS}, got {units}.")
     if not 1 <= months <= MAX_MONTHS:
@@ -88,7 +97,9 @@ def seed(
     plan = make_plan(rng, units=units, months=months, today=day)
     with transaction.atomic():
         org = _organization(slug)
-        result = _write(plan, rng, org=org, today=day, seed_value=seed, months=months)
+        result = _write(
+            plan, rng, org=org, today=day, seed_value=seed, months=months, collections=collections
+        )
     _vacuum_after_bulk_load()
     result.seconds = time.perf_counter() - started
     return result
@@ -100,7 +111,7 @@ def _vacuum_after_bulk_load() -> None:
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
     with connection.cursor() as cur:
-        for model in (Unit, Customer, Lease):
+        for model in (Unit, Customer, Lease, Bill, Payment, Allocation):
             cur.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
 
 
@@ -201,6 +212,7 @@ def _write(
     today: dt.date,
     seed_value: int,
     months: int,
+    collections: bool,
 ) -> SeedResult:
     now = clock.now()
     counts: dict[str, int] = {}
@@ -269,13 +281,13 @@ def _write(
         Customer,
         (
             "id", "organization_id", "project_id", "kind", "name", "id_type", "id_number",
-            "id_number_index", "phone", "phone_index", "email", "tags", "notes", "created_at",
-            "updated_at",
+            "id_number_index", "phone", "phone_index", "email", "wechat_openid", "tags", "notes",
+            "created_at", "updated_at",
         ),
         (
             (
                 customer_ids[i], org_id, project_ids[c[0]], c[1], c[2], c[3], encrypt(c[4]),
-                id_index(c[4]), encrypt(c[5]), phone_index(c[5]), c[6],
+                id_index(c[4]), encrypt(c[5]), phone_index(c[5]), c[6], "",
                 json.dumps(c[7], ensure_ascii=False), "", now, now,
             )
             for i, c in enumerate(plan.customers)
@@ -299,6 +311,16 @@ def _write(
         with connection.cursor() as cur:
             for model in (Project, Building, Unit, Equipment, Customer, Lease, User):
                 cur.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+    if collections:
+        _write_collections(
+            plan,
+            org=org,
+            today=today,
+            seed_value=seed_value,
+            counts=counts,
+            customer_ids=customer_ids,
+        )
     audit.record(
         action="demo.seed",
         obj=org,
@@ -312,6 +334,37 @@ def _write(
         },
     )
     return SeedResult(organization=org, counts=counts, logins=logins)
+
+
+def _write_collections(
+    plan: Plan,
+    *,
+    org: Organization,
+    today: dt.date,
+    seed_value: int,
+    counts: dict[str, int],
+    customer_ids: list[int],
+) -> None:
+    """Bills, payments and the last weeks of dunning (:mod:`anzu.demo.collecting`)."""
+    names = usernames_for(org.slug)
+    staff: dict[str, User] = {
+        str(role): User.objects.get(username=names[role])
+        for role in (Role.MANAGEMENT, Role.FINANCE, Role.CUSTOMER_SERVICE)
+    }
+    counts.update(
+        collecting.seed_collections(
+            org=org,
+            today=today,
+            seed_value=seed_value,
+            units=len(plan.units),
+            tenant_customer_id=customer_ids[plan.tenant_customer],
+            users=staff,
+        )
+    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            for model in (Bill, Payment, Allocation):
+                cur.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _write_equipment(

@@ -1,5 +1,5 @@
 """``anzu demo seed`` — generate a realistic demo organization; ``anzu demo logins`` — list its
-logins."""
+logins; ``anzu demo statement`` — a sample bank statement for its open bills."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from anzu.core.models import Organization
 from anzu.demo import data, seeding
+from anzu.demo.statement import statement_csv
 
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
@@ -23,7 +25,10 @@ def _slug(value: str) -> str:
 
 
 class Command(BaseCommand):
-    help = "Demo data: `seed` generates a demo organization, `logins` lists its logins."
+    help = (
+        "Demo data: `seed` generates a demo organization, `logins` lists its logins, "
+        "`statement` writes a sample bank statement (CSV) for its open bills."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
@@ -42,9 +47,28 @@ class Command(BaseCommand):
         )
         logins = sub.add_parser("logins", help="List the demo logins of an organization.")
         logins.add_argument("--org", default=data.DEFAULT_SLUG, help="organization slug (demo)")
+        statement = sub.add_parser(
+            "statement", help="Write a sample bank statement (CSV) for the demo's open bills."
+        )
+        statement.add_argument("--org", default=data.DEFAULT_SLUG, help="organization slug (demo)")
+        statement.add_argument(
+            "--out", default="-", help="file to write (default: standard output)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         slug = _slug(options["org"])
+        if options["subcommand"] == "statement":
+            org = Organization.objects.filter(slug=slug).first()
+            if org is None or not seeding.is_seeded(slug):
+                raise CommandError(f"No demo data for organization {slug!r}; run `anzu demo seed`.")
+            text = statement_csv(org)
+            if options["out"] == "-":
+                self.stdout.write(text, ending="")
+            else:
+                with open(options["out"], "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                self.stdout.write(f"Wrote {options['out']}.")
+            return
         if options["subcommand"] == "logins":
             found = seeding.logins_for(slug)
             if not found:
