@@ -82,11 +82,23 @@ class PolicyVersion(models.Model):
 class DunningStep(models.Model):
     """A bill reached a stage on a date (a transition). Unique per bill and stage code."""
 
+    # The daily run inserts hundreds of thousands of rows for bills it has just read in the
+    # same transaction: per-row foreign-key checks and single-column indexes that no query
+    # uses would cost more than the rest of the insert. The organization and the lease are
+    # copies of the bill's; the unique (bill, stage) index leads with the bill.
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="+", db_index=False
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     bill = models.ForeignKey(
-        "billing.Bill", on_delete=models.CASCADE, related_name="dunning_steps", db_index=False
+        "billing.Bill",
+        on_delete=models.CASCADE,
+        related_name="dunning_steps",
+        db_index=False,
+        db_constraint=False,
     )
     lease = models.ForeignKey(
         "leasing.Lease", on_delete=models.CASCADE, related_name="+", db_constraint=False
@@ -94,7 +106,11 @@ class DunningStep(models.Model):
     due_date = models.DateField()
     stage_code = models.CharField(_("stage"), max_length=20)
     policy_version = models.ForeignKey(
-        PolicyVersion, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        PolicyVersion,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     on_date = models.DateField(_("date"))
     created_at = models.DateTimeField()
@@ -119,18 +135,50 @@ class DunningAction(models.Model):
     so neither a rerun nor a second worker can create or execute it twice.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
-    lease = models.ForeignKey("leasing.Lease", on_delete=models.PROTECT, related_name="+")
+    # Written in bulk by the daily run from rows it has just read (see DunningStep): no per-row
+    # foreign-key checks, and only the indexes below (each leads with the column it serves).
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    lease = models.ForeignKey(
+        "leasing.Lease",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     customer = models.ForeignKey(
-        "leasing.Customer", on_delete=models.PROTECT, related_name="+", db_constraint=False
+        "leasing.Customer",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     project = models.ForeignKey(
-        "portfolio.Project", on_delete=models.PROTECT, related_name="+", db_constraint=False
+        "portfolio.Project",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     building = models.ForeignKey(
-        "portfolio.Building", on_delete=models.PROTECT, related_name="+", db_constraint=False
+        "portfolio.Building",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
-    policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="+")
+    policy_version = models.ForeignKey(
+        PolicyVersion,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     stage_code = models.CharField(_("stage"), max_length=20)
     kind = models.CharField(_("action"), max_length=12, choices=ActionKind.choices)
     spec = models.JSONField(default=dict)
