@@ -12,11 +12,13 @@ from django.http import HttpRequest
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
+from anzu.common import clock
 from anzu.common.api import ERRORS, PageOut, PageParams, caller, page_of
-from anzu.common.errors import PermissionDenied
+from anzu.common.errors import PermissionDenied, ValidationFailed
 from anzu.core import access
 from anzu.maintenance import access as wo_access
-from anzu.maintenance import dispatching, selectors, services
+from anzu.maintenance import analytics, dispatching, selectors, services
+from anzu.maintenance.categories import DEFAULT_CATEGORIES
 from anzu.maintenance.choices import Channel
 from anzu.maintenance.models import Assignment, ReviewCase
 from anzu.maintenance.presenters import present_photo, present_ticket, present_ticket_detail
@@ -211,3 +213,103 @@ def review_case_close(request: HttpRequest, case_id: int, payload: ReviewCloseIn
         case=case, root_cause=payload.root_cause, note=payload.note, by=user
     )
     return _review_out(wo_access.review_case_for_user(user, closed.pk))
+
+
+# Analytics (``workorders.analytics``) ----------------------------------------------------------
+
+
+def _analytics_scope(user: Any) -> Any:
+    return access.scope_of(user).q(project="project_id", building="building_id")
+
+
+def _analytics_month(value: str | None, field: str, default: Any) -> Any:
+
+    if not value:
+        return default
+    try:
+        return analytics.parse_month(value)
+    except ValueError:
+        raise ValidationFailed(
+            "invalid_month", "expected a month as YYYY-MM", field=field
+        ) from None
+
+
+def _analytics_filters(project: int | None, category: str | None, engineer: int | None) -> Any:
+
+    tops = {code for code, _name, parent, _skill in DEFAULT_CATEGORIES if parent is None}
+    if category and category not in tops:
+        raise ValidationFailed(
+            "unknown_category", "not a top-level category code", field="category"
+        )
+    return analytics.Filters(project_id=project, category=category or "", engineer_id=engineer)
+
+
+@router.get("/workorders/metrics", response={200: dict[str, Any], **ERRORS})
+def workorder_metrics(
+    request: HttpRequest,
+    month: str | None = None,
+    compare_to: str | None = None,
+    project: int | None = None,
+    category: str | None = None,
+    engineer: int | None = None,
+) -> Any:
+    """Metrics of ``month`` (default: this month) and, with ``compare_to``, the comparison
+    rows ``metric | a (compare_to) | b (month) | change``."""
+
+    user = caller(request)
+    access.require(user, "workorders.analytics")
+    month_b = _analytics_month(month, "month", clock.today().replace(day=1))
+    month_a = _analytics_month(compare_to, "compare_to", None)
+    filters = _analytics_filters(project, category, engineer)
+    org, scope = access.org_id(user), _analytics_scope(user)
+    b = analytics.month_metrics(org, month_b, filters=filters, scope=scope)
+    if month_a is None:
+        return {"metrics": b, "compare_to": None, "comparison": []}
+    a = analytics.month_metrics(org, month_a, filters=filters, scope=scope)
+    return {"metrics": b, "compare_to": a, "comparison": analytics.compare(a, b)}
+
+
+@router.get("/workorders/heatmap", response={200: dict[str, Any], **ERRORS})
+def workorder_heatmap(
+    request: HttpRequest,
+    start: str | None = None,
+    end: str | None = None,
+    project: int | None = None,
+    category: str | None = None,
+    engineer: int | None = None,
+) -> Any:
+    """Work orders per building × top-level category × month, months ``start``..``end``."""
+
+    user = caller(request)
+    access.require(user, "workorders.analytics")
+    last = _analytics_month(end, "end", clock.today().replace(day=1))
+    first = _analytics_month(start, "start", analytics.add_months(last, -5))
+    if first > last or analytics.add_months(first, 24) <= last:
+        raise ValidationFailed("invalid_range", "1 to 24 months, start ≤ end", field="start")
+    filters = _analytics_filters(project, category, engineer)
+    return analytics.heatmap(
+        access.org_id(user), first, last, filters=filters, scope=_analytics_scope(user)
+    )
+
+
+@router.get("/workorders/defective-batches", response={200: dict[str, Any], **ERRORS})
+def workorder_defective_batches(
+    request: HttpRequest, start: str | None = None, end: str | None = None
+) -> Any:
+    """Equipment batches tested against their fleet over months ``start``..``end``."""
+
+    user = caller(request)
+    access.require(user, "workorders.analytics")
+    today = clock.today()
+    last = _analytics_month(end, "end", today.replace(day=1))
+    first = _analytics_month(start, "start", analytics.add_months(last, -11))
+    if first > last:
+        raise ValidationFailed("invalid_range", "start must not be after end", field="start")
+    period_end = min(analytics.month_end(last), today)
+    items = analytics.defective_batches(
+        access.org_id(user),
+        first,
+        period_end,
+        scope=access.scope_of(user).q(project="building__project_id", building="building_id"),
+    )
+    return {"start": first.isoformat(), "end": period_end.isoformat(), "items": items}

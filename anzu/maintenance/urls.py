@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from anzu.maintenance import views
+from anzu.maintenance import analytics_views, views
 
 app_name = "workorders"
 
@@ -20,6 +20,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("reviews/<int:pk>/close/", views.review_close, name="review_close"),
     path("photos/<int:pk>/", views.photo, name="photo"),
     path("photos/<int:pk>/<str:size>/", views.photo, name="photo_size"),
+    path("analytics/", analytics_views.analytics_page, name="analytics"),
+    path("analytics/heatmap/", analytics_views.heatmap_page, name="analytics_heatmap"),
+    path("analytics/batches/", analytics_views.batches_page, name="batches"),
+    path("analytics/map/", analytics_views.ops_map_page, name="ops_map"),
     path("mine/", views.my_tickets, name="my_tickets"),
     path("mine/<int:pk>/", views.track, name="track"),
     path("mine/<int:pk>/rate/", views.rate, name="rate"),
