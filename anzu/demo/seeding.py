@@ -39,6 +39,7 @@ from anzu.core import audit
 from anzu.core.choices import Role, UserKind
 from anzu.core.models import Counter, Organization, RoleGrant, StaffScope, User
 from anzu.demo import collecting, data
+from anzu.demo import maintenance as demo_maintenance
 from anzu.demo.bulk import allocate_ids, blind_indexer, encryptor, insert_rows
 from anzu.demo.plan import Plan, add_months, make_plan, weighted
 from anzu.leasing.choices import DueDayRule, LeaseStatus
@@ -80,11 +81,14 @@ def seed(
     slug: str = data.DEFAULT_SLUG,
     today: dt.date | None = None,
     collections: bool = True,
+    maintenance: bool = True,
 ) -> SeedResult:
     """Generate and store the demo organization. Refuses to touch an organization with data.
 
     ``collections``: also bills, payments and the last weeks of dunning
     (:mod:`anzu.demo.collecting`); without them only the portfolio, customers, leases and logins.
+    ``maintenance``: also engineers, a year of work orders and today's tickets
+    (:mod:`anzu.demo.maintenance`).
     """
     if not 1 <= units <= MAX_UNITS:
         raise SeedRefused(f"--units must be between 1 and {MAX_UNITS}, got {units}.")
@@ -98,8 +102,9 @@ def seed(
     with transaction.atomic():
         org = _organization(slug)
         result = _write(
-            plan, rng, org=org, today=day, seed_value=seed, months=months, collections=collections
-        )
+            plan, rng, org=org, today=day, seed_value=seed, months=months,
+            collections=collections, maintenance=maintenance,
+        )  # fmt: skip
     _vacuum_after_bulk_load()
     result.seconds = time.perf_counter() - started
     return result
@@ -213,6 +218,7 @@ def _write(
     seed_value: int,
     months: int,
     collections: bool,
+    maintenance: bool = False,
 ) -> SeedResult:
     now = clock.now()
     counts: dict[str, int] = {}
@@ -320,6 +326,20 @@ def _write(
             seed_value=seed_value,
             counts=counts,
             customer_ids=customer_ids,
+        )
+    if maintenance:
+        names = usernames_for(org.slug)
+        counts.update(
+            demo_maintenance.seed_maintenance(
+                org=org,
+                today=today,
+                seed_value=seed_value,
+                units=len(plan.units),
+                users={
+                    str(role): User.objects.get(username=names[role])
+                    for role in (Role.ENGINEER, Role.CUSTOMER_SERVICE, Role.MANAGEMENT)
+                },
+            )
         )
     audit.record(
         action="demo.seed",

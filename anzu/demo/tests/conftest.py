@@ -22,5 +22,5 @@ def frozen() -> Iterator[Any]:
 
 @pytest.fixture
 def collected(db: Any, frozen: Any) -> seeding.SeedResult:
-    """A small demo with its collections, seeded on TODAY."""
-    return seeding.seed(units=300, months=12, seed=5, slug="demo")
+    """A small demo with its collections, seeded on TODAY (maintenance: test_maintenance.py)."""
+    return seeding.seed(units=300, months=12, seed=5, slug="demo", maintenance=False)

@@ -28,7 +28,9 @@ UNITS = 150
 @pytest.fixture
 def seeded():
     # The portfolio only: anzu/demo/tests/test_collections.py covers bills and dunning.
-    return seeding.seed(units=UNITS, months=24, seed=7, slug="demo", collections=False)
+    return seeding.seed(
+        units=UNITS, months=24, seed=7, slug="demo", collections=False, maintenance=False
+    )
 
 
 def _snapshot(slug: str) -> dict[str, list[tuple]]:
