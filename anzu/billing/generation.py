@@ -4,15 +4,24 @@ One run, for a ``through`` date:
 
 1. **Deposits and rent.** Every billed lease (active, terminated or expired) without a
    :class:`~anzu.billing.models.BillingCursor` has never been billed: it gets its deposit bill
-   (due on the start date) in one ``INSERT … SELECT``. Then the leases whose next rent period
-   starts on or before ``through`` (per their cursor, or all periods when there is none) are
-   read in chunks of :data:`CHUNK` ordered by id; their periods are computed in memory
-   (:mod:`anzu.billing.schedule`) and written with one bulk insert per chunk
-   (:mod:`anzu.billing.bulk`), which also moves each lease's cursor. The unique keys
-   ``(lease, kind, period_start)`` make a repeated run insert nothing.
+   (due on the start date). Then the leases whose next rent period starts on or before
+   ``through`` (per their cursor, or all periods when there is none) get their periods, and
+   each lease's cursor moves; each chunk of leases commits its bills and cursors together.
+
+   * PostgreSQL: one statement per range of :data:`CHUNK_IN_DATABASE` lease ids writes the
+     deposits, the periods of the *regular* leases (whole lease months at a constant rent) and
+     their cursors (:func:`anzu.billing.bulk.generate_rent_chunk`); the few irregular leases
+     (rent-free days, an escalated month, a partial last period) come back and are computed
+     here with :mod:`anzu.billing.schedule`, then copied in. After a large first run the bill
+     table is analysed so that the later steps are planned on its real size.
+   * SQLite: deposits in one ``INSERT … SELECT``, then leases read in chunks of :data:`CHUNK`
+     ordered by id, every period computed here and written by :mod:`anzu.billing.bulk`.
+
+   The unique keys ``(lease, kind, period_start)`` make a repeated run insert nothing.
 2. **Termination.** Open, wholly unpaid rent bills of terminated leases whose period starts
    after the termination date are voided, with their unpaid late fees (two UPDATEs).
-3. **Late fees**, as of ``min(through, today)``: see :func:`accrue_late_fees`.
+3. **Late fees**, as of ``min(through, today)``: see :func:`accrue_late_fees` (on PostgreSQL
+   computed in the database, a few statements per range of lease ids).
 4. **Credit.** Customers holding unallocated credit have it applied to their open bills.
 
 No step issues a query per lease: the work is a few statements per chunk of leases.
@@ -25,8 +34,8 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, F, Max, Min, OuterRef, Q
 
 from anzu.billing import bulk
 from anzu.billing.choices import LATE_FEE_BASE_KINDS, BillKind, BillStatus
@@ -39,6 +48,8 @@ from anzu.leasing.choices import LeaseStatus
 from anzu.leasing.models import Lease
 
 CHUNK = 10000
+# Lease ids per chunk when the database computes the regular schedules (PostgreSQL).
+CHUNK_IN_DATABASE = 50_000
 BILLED_LEASE_STATUSES = (LeaseStatus.ACTIVE, LeaseStatus.TERMINATED, LeaseStatus.EXPIRED)
 # The daily task bills this many days ahead, so every bill exists well before the T-7 reminder
 # even when it falls due up to 31 days before its period starts.
@@ -135,16 +146,42 @@ def _generate_chunk(
 def generate_rent_and_deposits(*, through: dt.date, counts: dict[int, Counter[str]]) -> int:
     """Step 1; returns the number of leases read.
 
-    Deposits first, in one INSERT … SELECT for every lease without a cursor (never billed);
-    then rent, chunk by chunk, which gives each lease its cursor.
+    Every lease with work to do (no cursor yet, or its next period starts on or before
+    ``through``) is taken in chunks of :data:`CHUNK` by id; each chunk commits its bills and
+    cursors together. On PostgreSQL one statement per chunk writes the deposits, the regular
+    rent periods and their cursors (:func:`anzu.billing.bulk.generate_rent_chunk`); only the
+    irregular leases are computed here. Elsewhere deposits are one INSERT … SELECT, then every
+    lease's periods are computed here.
     """
-    with transaction.atomic():
-        bulk.relax_commit()
-        for org_id, n in bulk.insert_deposit_bills(
-            statuses=tuple(s.value for s in BILLED_LEASE_STATUSES),  # type: ignore[arg-type]
-            now=clock.now(),
-        ).items():
-            counts[org_id]["deposit_bills_created"] += n
+    statuses = tuple(s.value for s in BILLED_LEASE_STATUSES)
+    postgres = connection.vendor == "postgresql"
+    if not postgres:
+        with transaction.atomic():
+            for org_id, n in bulk.insert_deposit_bills(
+                statuses=statuses,  # type: ignore[arg-type]
+                now=clock.now(),
+            ).items():
+                counts[org_id]["deposit_bills_created"] += n
+    if postgres:
+        # Fixed ranges of lease ids: one statement per range finds the leases with work.
+        bounds = Lease.objects.aggregate(lo=Min("id"), hi=Max("id"))
+        if bounds["lo"] is None:
+            return 0
+        scanned = 0
+        lo = bounds["lo"] - 1
+        while lo < bounds["hi"]:
+            hi = min(lo + CHUNK_IN_DATABASE, bounds["hi"])
+            with transaction.atomic():
+                bulk.relax_commit()
+                read, inserted, rows = bulk.generate_rent_chunk(
+                    lo=lo, hi=hi, through=through, statuses=statuses, now=clock.now()
+                )
+                for (org_id, kind), n in inserted.items():
+                    counts[org_id][f"{kind}_bills_created"] += n
+                _generate_chunk(rows, through, counts)
+            scanned += read
+            lo = hi
+        return scanned
     qs = (
         Lease.objects.filter(status__in=BILLED_LEASE_STATUSES)
         .filter(Q(billing_cursor__isnull=True) | Q(billing_cursor__next_rent_start__lte=through))
@@ -159,7 +196,6 @@ def generate_rent_and_deposits(*, through: dt.date, counts: dict[int, Counter[st
         last_id = rows[-1][0]
         scanned += len(rows)
         with transaction.atomic():
-            bulk.relax_commit()
             _generate_chunk(rows, through, counts)
 
 
@@ -224,6 +260,9 @@ def accrue_late_fees(*, as_of: dt.date, counts: dict[int, Counter[str]]) -> None
     payment. Once the overdue bill is paid (or void) its fee stops changing. Late fees do not
     accrue on deposits nor on late fees.
     """
+    if connection.vendor == "postgresql":
+        _accrue_late_fees_in_database(as_of=as_of, counts=counts)
+        return
     base = (
         Bill.objects.filter(
             status=BillStatus.OPEN,
@@ -312,6 +351,31 @@ def accrue_late_fees(*, as_of: dt.date, counts: dict[int, Counter[str]]) -> None
                 counts[org_id]["late_fee_bills_raised"] += n
 
 
+# Lease ids per late-fee transaction on PostgreSQL.
+FEE_LEASE_RANGE = 200_000
+
+
+def _accrue_late_fees_in_database(*, as_of: dt.date, counts: dict[int, Counter[str]]) -> None:
+    """:func:`accrue_late_fees` on PostgreSQL: a few statements per range of lease ids."""
+    bounds = Lease.objects.filter(late_fee_daily_rate__gt=0).aggregate(lo=Min("id"), hi=Max("id"))
+    if bounds["lo"] is None:
+        return
+    kinds = tuple(k.value for k in LATE_FEE_BASE_KINDS)
+    lo = bounds["lo"] - 1
+    while lo < bounds["hi"]:
+        hi = min(lo + FEE_LEASE_RANGE, bounds["hi"])
+        with transaction.atomic():
+            bulk.relax_commit()
+            created, raised = bulk.accrue_late_fees(
+                lo=lo, hi=hi, as_of=as_of, kinds=kinds, now=clock.now()
+            )
+        for org_id, n in created.items():
+            counts[org_id]["late_fee_bills_created"] += n
+        for org_id, n in raised.items():
+            counts[org_id]["late_fee_bills_raised"] += n
+        lo = hi
+
+
 def apply_credit(*, counts: dict[int, Counter[str]]) -> None:
     """Step 4: unallocated credit goes to open bills (only customers holding credit are read)."""
     from anzu.billing import services
@@ -340,6 +404,9 @@ def bills_generate(
     as_of = min(through, today or clock.today())
     counts: dict[int, Counter[str]] = defaultdict(Counter)
     scanned = generate_rent_and_deposits(through=through, counts=counts)
+    bulk.refresh_statistics(
+        inserted=sum(c["rent_bills_created"] + c["deposit_bills_created"] for c in counts.values())
+    )
     void_after_termination(counts=counts)
     accrue_late_fees(as_of=as_of, counts=counts)
     apply_credit(counts=counts)
