@@ -95,22 +95,33 @@ def promise_create(
     return promise
 
 
-def promise_cancel(*, promise: PaymentPromise, by: User) -> PaymentPromise:
-    _require_any(by, "calls.work", "dunning.manage")
+def _interval_cancel(model: Any, pk: int, *, by: User, action: str, already: str) -> Any:
+    """Cancel a promise or a pause: the ladder computes as if it never held from now on."""
     with transaction.atomic():
-        locked = PaymentPromise.objects.select_for_update().get(pk=promise.pk)
+        locked = model.objects.select_for_update().get(pk=pk)
         if locked.cancelled_at is not None:
-            raise Conflict("cancelled", "The promise is already cancelled.")
+            raise Conflict("cancelled", already)
         locked.cancelled_at = clock.now()
         locked.save(update_fields=["cancelled_at"])
         audit.record(
-            action="dunning.promise_cancel",
+            action=action,
             obj=locked,
             organization=locked.organization_id,
             actor=by,
             changes={"lease": locked.lease_id},
         )
     return locked
+
+
+def promise_cancel(*, promise: PaymentPromise, by: User) -> PaymentPromise:
+    _require_any(by, "calls.work", "dunning.manage")
+    return _interval_cancel(  # type: ignore[no-any-return]
+        PaymentPromise,
+        promise.pk,
+        by=by,
+        action="dunning.promise_cancel",
+        already="The promise is already cancelled.",
+    )
 
 
 def promise_state(promise: PaymentPromise, *, today: dt.date, paid_since: Any) -> str:
@@ -159,20 +170,13 @@ def pause_create(*, lease: Lease, by: User, start: Any, end: Any, reason: str) -
 
 def pause_cancel(*, pause: DunningPause, by: User) -> DunningPause:
     access.require(by, "dunning.manage")
-    with transaction.atomic():
-        locked = DunningPause.objects.select_for_update().get(pk=pause.pk)
-        if locked.cancelled_at is not None:
-            raise Conflict("cancelled", "The pause is already cancelled.")
-        locked.cancelled_at = clock.now()
-        locked.save(update_fields=["cancelled_at"])
-        audit.record(
-            action="dunning.pause_cancel",
-            obj=locked,
-            organization=locked.organization_id,
-            actor=by,
-            changes={"lease": locked.lease_id},
-        )
-    return locked
+    return _interval_cancel(  # type: ignore[no-any-return]
+        DunningPause,
+        pause.pk,
+        by=by,
+        action="dunning.pause_cancel",
+        already="The pause is already cancelled.",
+    )
 
 
 # Exemption --------------------------------------------------------------------------------------

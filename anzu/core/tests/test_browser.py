@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from anzu.common.browser import BROWSER_MARKS, chromium_page
 from anzu.common.testing import (
     PASSWORD,
     BuildingFactory,
@@ -19,41 +20,15 @@ from anzu.common.testing import (
     make_user,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(os.environ.get("ANZU_SCREENSHOT_DIR", "/tmp"))
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def browser_page(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+    with chromium_page(monkeypatch, width=1280, height=900) as page:
+        yield page
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,33 +9,18 @@ from typing import Any
 
 import pytest
 
+from anzu.common.browser import BROWSER_MARKS, chromium_page
 from anzu.common.testing import PASSWORD, lease_data, make_tenant
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 SCREENSHOTS = Path(os.environ.get("ANZU_SCREENSHOT_DIR", "/tmp"))
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def phone(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+    with chromium_page(monkeypatch, width=390, height=844) as page:
+        yield page
 
 
 @pytest.mark.django_db(transaction=True)
