@@ -50,6 +50,7 @@ MENU = [
     NavItem(_("Collection KPIs"), "dashboards:collections", "kpi.view", "dashboards:"),
     NavItem(_("Work orders"), "workorders:board", "workorders.dispatch", "workorders:"),
     NavItem(_("My tasks"), "workorders:my_tasks", "workorders.work", "workorders:my"),
+    NavItem(_("SLA policies"), "workorders:sla", "workorders.dispatch", "workorders:sla"),
     NavItem(
         _("Maintenance analytics"),
         "workorders:analytics",

@@ -17,6 +17,7 @@ Clocks of a ticket (all start when the ticket is reported):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from django.db import transaction
@@ -333,4 +334,97 @@ def sla_policy_update(
             changes=audit.diff(before, audit.snapshot(locked, [*values, "version"])),
         )
         clocks_recompute(organization_id=locked.organization_id, now=now)
+    return locked
+
+
+def _calendar_windows(windows: dict[Any, Any]) -> dict[str, list[list[str]]]:
+    """Validate ``{weekday: ["HH:MM-HH:MM", ...]}`` (0 = Monday); errors name ``windows_<day>``."""
+    from anzu.common.errors import ValidationFailed
+
+    out: dict[str, list[list[str]]] = {}
+    for raw_day, spans in (windows or {}).items():
+        try:
+            day = int(raw_day)
+        except (TypeError, ValueError):
+            raise ValidationFailed("invalid", "Unknown weekday.", field="windows") from None
+        if not 0 <= day <= 6:
+            raise ValidationFailed("invalid", "Unknown weekday.", field="windows")
+        field = f"windows_{day}"
+        parsed: list[tuple[dt.time, dt.time]] = []
+        for span in spans or []:
+            text = span if isinstance(span, str) else "-".join(str(p) for p in span)
+            parts = [p.strip() for p in text.split("-")]
+            try:
+                if len(parts) != 2 or any(len(p) != 5 or p[2] != ":" for p in parts):
+                    raise ValueError
+                start, end = dt.time.fromisoformat(parts[0]), dt.time.fromisoformat(parts[1])
+            except ValueError:
+                raise ValidationFailed(
+                    "invalid_window", "Enter working hours as HH:MM-HH:MM.", field=field
+                ) from None
+            if start >= end:
+                raise ValidationFailed(
+                    "window_order", "A working window must start before it ends.", field=field
+                )
+            parsed.append((start, end))
+        parsed.sort()
+        for (_s1, e1), (s2, _e2) in itertools.pairwise(parsed):
+            if s2 < e1:
+                raise ValidationFailed(
+                    "window_overlap", "Working windows of a day overlap.", field=field
+                )
+        if parsed:
+            out[str(day)] = [[s.strftime("%H:%M"), e.strftime("%H:%M")] for s, e in parsed]
+    return out
+
+
+def _calendar_dates(values: list[Any], *, field: str) -> list[str]:
+    from anzu.common import validate as v
+
+    dates = {v.date(value, field=field) for value in values or []}
+    return sorted(d.isoformat() for d in dates if d is not None)
+
+
+def calendar_update(
+    *,
+    calendar: BusinessCalendar,
+    by: User,
+    windows: dict[Any, Any],
+    holidays: list[Any],
+    workdays: list[Any],
+    always: bool | None = None,
+    now: dt.datetime | None = None,
+) -> BusinessCalendar:
+    """Change a business calendar (windows per weekday, holidays, 调休 workdays); open clocks
+    are recomputed against it."""
+    from anzu.common import clock
+    from anzu.common.errors import ValidationFailed
+    from anzu.core import access
+
+    access.require(by, "workorders.review")
+    clean_windows = _calendar_windows(windows)
+    clean_holidays = _calendar_dates(holidays, field="holidays")
+    clean_workdays = _calendar_dates(workdays, field="workdays")
+    if set(clean_holidays) & set(clean_workdays):
+        raise ValidationFailed(
+            "date_conflict", "A date cannot be both a holiday and a workday.", field="workdays"
+        )
+    fields = ["windows", "holidays", "workdays", "always"]
+    with transaction.atomic():
+        locked = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+        before = audit.snapshot(locked, fields)
+        locked.windows = clean_windows
+        locked.holidays = clean_holidays
+        locked.workdays = clean_workdays
+        if always is not None:
+            locked.always = always
+        locked.save()
+        audit.record(
+            action="business_calendar.update",
+            obj=locked,
+            organization=locked.organization_id,
+            actor=by,
+            changes=audit.diff(before, audit.snapshot(locked, fields)),
+        )
+        clocks_recompute(organization_id=locked.organization_id, now=now or clock.now())
     return locked

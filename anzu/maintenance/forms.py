@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -154,3 +155,77 @@ class EngineerProfileForm(ServiceForm):
         self.fields["skills"].choices = list(SKILL_NAMES.items())  # type: ignore[attr-defined]
         self.fields["project_ids"].choices = projects  # type: ignore[attr-defined]
         self.fields["building_ids"].choices = buildings  # type: ignore[attr-defined]
+
+
+class SlaPolicyForm(ServiceForm):
+    """The targets of one SLA policy (时效策略); the service checks the ranges."""
+
+    first_response_minutes = forms.IntegerField(label=_("First response (minutes)"))
+    on_site_minutes = forms.IntegerField(label=_("On site (minutes)"))
+    resolution_minutes = forms.IntegerField(label=_("Resolution (minutes)"))
+    auto_verify_hours = forms.IntegerField(label=_("Auto-verify after (hours)"))
+
+
+WEEKDAY_LABELS = [
+    _("Monday"),
+    _("Tuesday"),
+    _("Wednesday"),
+    _("Thursday"),
+    _("Friday"),
+    _("Saturday"),
+    _("Sunday"),
+]
+
+
+def _lines(value: str) -> list[str]:
+    return [p.strip() for p in re.split(r"[,，;；\r\n]+", value) if p.strip()]
+
+
+class CalendarForm(ServiceForm):
+    """A business calendar (工作日历): windows per weekday, holidays and 调休 workdays."""
+
+    always = forms.BooleanField(label=_("24×7"), required=False)
+    holidays = forms.CharField(
+        label=_("Holidays"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One date per line, YYYY-MM-DD."),
+    )
+    workdays = forms.CharField(
+        label=_("Adjusted workdays (调休)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Weekend dates that are working days, one per line, YYYY-MM-DD."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for day, label in enumerate(WEEKDAY_LABELS):
+            self.fields[f"windows_{day}"] = forms.CharField(
+                label=label,
+                required=False,
+                help_text=_("Working hours, e.g. 09:00-12:00, 13:00-18:00; empty = closed."),
+            )
+        order = [f"windows_{d}" for d in range(7)] + ["holidays", "workdays", "always"]
+        self.order_fields(order)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "windows": {d: _lines(data.get(f"windows_{d}") or "") for d in range(7)},
+            "holidays": _lines(data.get("holidays") or ""),
+            "workdays": _lines(data.get("workdays") or ""),
+            "always": bool(data.get("always")),
+        }
+
+    @staticmethod
+    def initial_for(
+        windows: dict[str, Any], holidays: list[str], workdays: list[str]
+    ) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            f"windows_{d}": ", ".join(f"{s}-{e}" for s, e in windows.get(str(d), []))
+            for d in range(7)
+        }
+        initial["holidays"] = "\n".join(holidays)
+        initial["workdays"] = "\n".join(workdays)
+        return initial

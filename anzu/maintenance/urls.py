@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from anzu.maintenance import analytics_views, views
+from anzu.maintenance import analytics_views, sla_views, views
 
 app_name = "workorders"
 
@@ -24,6 +24,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("analytics/heatmap/", analytics_views.heatmap_page, name="analytics_heatmap"),
     path("analytics/batches/", analytics_views.batches_page, name="batches"),
     path("analytics/map/", analytics_views.ops_map_page, name="ops_map"),
+    path("sla/", sla_views.sla, name="sla"),
+    path("sla/policies/<int:pk>/", sla_views.sla_policy, name="sla_policy"),
+    path("sla/calendars/<int:pk>/", sla_views.calendar, name="calendar"),
     path("mine/", views.my_tickets, name="my_tickets"),
     path("mine/<int:pk>/", views.track, name="track"),
     path("mine/<int:pk>/rate/", views.rate, name="rate"),
