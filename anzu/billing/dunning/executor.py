@@ -165,6 +165,21 @@ def _perform(action: DunningAction, today: dt.date) -> dict[str, Any]:
     raise ValueError(f"unknown action kind {action.kind!r}")
 
 
+def _skip(action: DunningAction, reason: str) -> None:
+    """Record, in the caller's transaction, that a guard stopped the action."""
+    action.status = ActionStatus.SKIPPED
+    action.result = {"skipped": reason}
+    action.executed_at = clock.now()
+    action.save(update_fields=["status", "result", "executed_at"])
+    audit.record(
+        action="dunning.action_skip",
+        obj=action,
+        organization=action.organization_id,
+        actor=None,
+        changes={"stage": action.stage_code, "kind": action.kind, "reason": reason},
+    )
+
+
 def action_execute(*, action_id: int, today: dt.date | None = None) -> str:
     """Execute one pending action (idempotent: anything but pending is left alone)."""
     today = today or clock.today()
@@ -180,17 +195,7 @@ def action_execute(*, action_id: int, today: dt.date | None = None) -> str:
         now = clock.now()
         reason = guards.reason_to_skip(action, today=today)
         if reason is not None:
-            action.status = ActionStatus.SKIPPED
-            action.result = {"skipped": reason}
-            action.executed_at = now
-            action.save(update_fields=["status", "result", "executed_at"])
-            audit.record(
-                action="dunning.action_skip",
-                obj=action,
-                organization=action.organization_id,
-                actor=None,
-                changes={"stage": action.stage_code, "kind": action.kind, "reason": reason},
-            )
+            _skip(action, reason)
             return ActionStatus.SKIPPED
         action.attempts += 1
         try:
@@ -268,17 +273,7 @@ def actions_recheck_for_lease(*, lease_id: int, today: dt.date | None = None) ->
             reason = guards.reason_to_skip(action, today=today)
             if reason is None:
                 continue
-            action.status = ActionStatus.SKIPPED
-            action.result = {"skipped": reason}
-            action.executed_at = clock.now()
-            action.save(update_fields=["status", "result", "executed_at"])
-            audit.record(
-                action="dunning.action_skip",
-                obj=action,
-                organization=action.organization_id,
-                actor=None,
-                changes={"stage": action.stage_code, "kind": action.kind, "reason": reason},
-            )
+            _skip(action, reason)
             skipped += 1
     now = clock.now()
     with transaction.atomic():

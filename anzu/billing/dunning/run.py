@@ -374,6 +374,20 @@ def _write(
     return insert_rows(DunningAction._meta.db_table, ACTION_COLUMNS, rows)
 
 
+def _evaluate_organization(organization_id: int, policy: Policy, today: dt.date) -> Evaluation:
+    """Read the organization's candidates, transitions and blocks; walk them (no writes)."""
+    lo, hi = window(policy, today)
+    rows, done = candidate_rows(organization_id, lo, hi)
+    return evaluate(
+        policy,
+        today=today,
+        rows=rows,
+        done=done,
+        blocked=blocked_leases(organization_id, today) | undunned_leases(organization_id),
+        tags=tagged_customers(organization_id),
+    )
+
+
 def run_organization(
     organization_id: int, *, today: dt.date, dry_run: bool
 ) -> tuple[Evaluation, int]:
@@ -382,16 +396,7 @@ def run_organization(
     if dry_run:
         version = policy_published(organization_id) or unsaved_default(organization_id)
         policy = compiled(version)
-        lo, hi = window(policy, today)
-        rows, done = candidate_rows(organization_id, lo, hi)
-        evaluation = evaluate(
-            policy,
-            today=today,
-            rows=rows,
-            done=done,
-            blocked=blocked_leases(organization_id, today) | undunned_leases(organization_id),
-            tags=tagged_customers(organization_id),
-        )
+        evaluation = _evaluate_organization(organization_id, policy, today)
         return evaluation, action_count(policy, evaluation)
     policy_ensure_default(organization_id)
     with transaction.atomic():
@@ -403,16 +408,7 @@ def run_organization(
             .get()
         )
         policy = compiled(version)
-        lo, hi = window(policy, today)
-        rows, done = candidate_rows(organization_id, lo, hi)
-        evaluation = evaluate(
-            policy,
-            today=today,
-            rows=rows,
-            done=done,
-            blocked=blocked_leases(organization_id, today) | undunned_leases(organization_id),
-            tags=tagged_customers(organization_id),
-        )
+        evaluation = _evaluate_organization(organization_id, policy, today)
         created = _write(
             organization_id=organization_id,
             version=version,
