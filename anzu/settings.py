@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "anzu.dashboards",
     "anzu.maintenance",
     "anzu.maintenance.knowledge",
+    "anzu.contracts",
 ]
 
 MIDDLEWARE = [
