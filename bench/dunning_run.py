@@ -64,7 +64,18 @@ def insert_bills(run_date: dt.date, delinquent_pct: int) -> int:
         if pg
         else f"(m.m = 11 OR (l.id % 100 < {delinquent_pct} AND (m.m = 10 OR (m.m = 9 AND l.id % 2 = 0))))"
     )
-    now = "now()" if pg else "datetime('now')"
+    # A year of history: each bill was written a month before it fell due, and a paid bill
+    # last changed on its due date (not all at the build's own time).
+    created = (
+        "(%s::date + (l.id %% 30)::int + 30 * m.m - 30)::timestamp AT TIME ZONE 'UTC'"
+        if pg
+        else "datetime(%s, ((l.id % 30) + 30 * m.m - 30) || ' days')"
+    )
+    changed = (
+        f"CASE WHEN {unpaid} THEN {created} ELSE ({due})::timestamp AT TIME ZONE 'UTC' END"
+        if pg
+        else f"CASE WHEN {unpaid} THEN {created} ELSE datetime({due}) END"
+    )
     sql = f"""
         INSERT INTO billing_bill (organization_id, lease_id, project_id, building_id, unit_id,
             customer_id, kind, period_start, period_end, due_date, amount, paid_amount, status,
@@ -72,10 +83,10 @@ def insert_bills(run_date: dt.date, delinquent_pct: int) -> int:
         SELECT l.organization_id, l.id, l.project_id, l.building_id, l.unit_id, l.customer_id,
             'rent', {due}, {end}, {due}, l.monthly_rent,
             CASE WHEN {unpaid} THEN 0 ELSE l.monthly_rent END,
-            CASE WHEN {unpaid} THEN 'open' ELSE 'paid' END, '', {now}, {now}
+            CASE WHEN {unpaid} THEN 'open' ELSE 'paid' END, '', {created}, {changed}
         FROM leasing_lease l CROSS JOIN {months}
     """
-    params = [base.isoformat()] * 3
+    params = [base.isoformat()] * sql.count("%s")
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(sql, params)
         return int(cur.rowcount)
@@ -130,6 +141,7 @@ def main() -> None:
 
     from anzu.billing.models import Bill
     from anzu.core.models import Organization
+    from anzu.leasing.models import Lease
 
     started = time.perf_counter()
     if args.reuse and Bill.objects.exists():
@@ -138,6 +150,9 @@ def main() -> None:
     else:
         built = build(args.leases, args.date, 0.0, args.seed)
         bills = insert_bills(args.date, args.delinquent_pct)
+        # The leases were signed before their first bill, not at the build's own time.
+        signed = dt.datetime.combine(args.date - dt.timedelta(days=365), dt.time(), dt.UTC)
+        Lease.objects.update(created_at=signed, updated_at=signed)
         print(f"built {built}, {bills} bills", file=sys.stderr)
     build_seconds = time.perf_counter() - started
     if connection.vendor == "postgresql":

@@ -138,6 +138,12 @@ class Bill(models.Model):
                 condition=Q(status=BillStatus.OPEN),
                 name="bill_open_by_org",
             ),
+            # The dunning run's "changed since the last run" read.
+            models.Index(
+                fields=["organization", "updated_at"],
+                condition=Q(status=BillStatus.OPEN),
+                name="bill_open_changed",
+            ),
             models.Index(fields=["customer", "status"], name="bill_customer_status"),
         ]
 

@@ -85,13 +85,19 @@ def insert_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     if not rows:
         return 0
     sqlite = connection.vendor != "postgresql"
-    converters = [_converter(v, sqlite=sqlite) for v in rows[0]]
-    plain = all(c is _identity for c in converters)
-    prepared = (
-        rows
-        if plain
-        else [tuple(c(v) for c, v in zip(converters, row, strict=True)) for row in rows]
-    )
+    converting = [
+        (i, c)
+        for i, v in enumerate(rows[0])
+        if (c := _converter(v, sqlite=sqlite)) is not _identity
+    ]
+    prepared: list[Sequence[Any]] = rows
+    if converting:
+        prepared = []
+        for row in rows:
+            values = list(row)
+            for i, convert in converting:
+                values[i] = convert(values[i])
+            prepared.append(values)
     names = ", ".join(columns)
     with connection.cursor() as cursor:
         if not sqlite:

@@ -143,6 +143,8 @@ class Lease(models.Model):
             models.Index(fields=["organization", "status", "end_date"]),
             models.Index(fields=["organization", "-start_date", "-id"]),
             models.Index(fields=["customer"]),
+            # The dunning run's "leases changed since the last run" read.
+            models.Index(fields=["organization", "updated_at"], name="lease_org_changed"),
         ]
 
     def __str__(self) -> str:

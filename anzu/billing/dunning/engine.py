@@ -23,7 +23,7 @@ paused, promised or exempt on ``today`` (then nothing is entered).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from anzu.billing.dunning.policy import Policy, Stage
@@ -40,6 +40,66 @@ def stages_to_enter(
     flags: dict[str, bool],
 ) -> list[Stage]:
     """The stages the bill enters on ``today`` (see the module docstring)."""
+    return _walk(
+        policy,
+        due=due,
+        today=today,
+        done=done,
+        applies=lambda stage: stage.applies(amount=amount, tags=tags, flags=flags),
+    )
+
+
+def next_wake(
+    policy: Policy,
+    *,
+    due: dt.date,
+    after: dt.date,
+    done: Mapping[str, dt.date],
+    flags: dict[str, bool],
+    last_day: dt.date,
+) -> dt.date | None:
+    """The first day after ``after`` on which the bill may enter a stage, or None.
+
+    "May": whatever the bill's amount and the customer's tags become (both are taken as
+    meeting every stage's conditions), with the lease flags as given and no stage entered in
+    between. A run need not look at the bill before that day (nor after ``last_day``, when it
+    leaves the run's window). The walk's answer only changes on the days a group is reached —
+    ``due + offset + shift`` with ``shift`` 0 or the delay of a required stage already done —
+    so those days (and ``after + 1``) are the only ones to try.
+    """
+
+    def applies(stage: Stage) -> bool:
+        return all(flags.get(flag, False) for flag in stage.lease_flags)
+
+    deltas = {0}
+    for code, when in done.items():
+        stage = policy.by_code.get(code)
+        if stage is not None and stage.required:
+            deltas.add((when - (due + dt.timedelta(days=stage.offset))).days)
+    first = after + dt.timedelta(days=1)
+    days = sorted(
+        {
+            max(first, due + dt.timedelta(days=offset + delta))
+            for offset, _stages in policy.groups
+            for delta in deltas
+        }
+    )
+    for day in days:
+        if day > last_day:
+            break
+        if _walk(policy, due=due, today=day, done=done, applies=applies):
+            return day
+    return None
+
+
+def _walk(
+    policy: Policy,
+    *,
+    due: dt.date,
+    today: dt.date,
+    done: Mapping[str, dt.date],
+    applies: Callable[[Stage], bool],
+) -> list[Stage]:
     entered: list[Stage] = []
     shift = 0
     groups = policy.groups
@@ -58,7 +118,7 @@ def stages_to_enter(
         for stage in stages:
             if stage.code in done:
                 continue
-            if not stage.applies(amount=amount, tags=tags, flags=flags):
+            if not applies(stage):
                 continue
             if stage.required:
                 entered.append(stage)

@@ -364,3 +364,35 @@ class DunningRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run_date}"
+
+
+class BillWake(models.Model):
+    """The next day the daily run needs to look at an open bill (an index for the run, not a fact).
+
+    Written by the run for every bill it evaluates: the first day on which the bill may enter a
+    stage whatever its amount and tags (:func:`~anzu.billing.dunning.engine.next_wake`), or
+    the run's own date for a paused, promised or exempt lease (looked at again on every run).
+    A run that follows an earlier run of the same policy version reads only the bills due to
+    wake, the bills that entered the window or changed since, and the bills of leases that
+    changed since (see :mod:`.run`). Losing these rows loses nothing: the next run then reads
+    the whole window.
+    """
+
+    bill = models.OneToOneField(
+        "billing.Bill",
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_constraint=False,
+        related_name="+",
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    wake_on = models.DateField()
+
+    class Meta:
+        ordering = ["wake_on", "bill"]
+        indexes = [models.Index(fields=["organization", "wake_on"], name="dunning_wake_org_day")]
+
+    def __str__(self) -> str:
+        return f"bill {self.bill_id} on {self.wake_on}"

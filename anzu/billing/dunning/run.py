@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from anzu.billing.dunning import engine
 from anzu.billing.dunning.choices import ActionStatus
 from anzu.billing.dunning.models import (
+    BillWake,
     DunningAction,
     DunningPause,
     DunningRun,
@@ -44,12 +45,16 @@ from anzu.common.db import insert_rows
 from anzu.core import audit
 from anzu.core.models import Organization
 from anzu.leasing.choices import LeaseStatus
-from anzu.leasing.models import Customer, Lease
+from anzu.leasing.models import Customer
 
 DUNNED_LEASE_STATUSES = frozenset(
     {LeaseStatus.ACTIVE.value, LeaseStatus.TERMINATED.value, LeaseStatus.EXPIRED.value}
 )
+# Bills of other leases (draft, awaiting approval, void) are not chased.
+DUNNED_SQL = ", ".join(f"'{status}'" for status in sorted(DUNNED_LEASE_STATUSES))
 BATCH = 5000
+# How far before the previous run's start an incremental read looks for changed bills and leases.
+WAKE_MARGIN = dt.timedelta(hours=6)
 
 
 class Candidate(NamedTuple):
@@ -62,6 +67,7 @@ class Candidate(NamedTuple):
     building_id: int
     due: dt.date
     outstanding: Decimal
+    allows_freeze: bool
 
 
 @dataclass
@@ -75,6 +81,10 @@ class Evaluation:
     cases: dict[tuple[int, dt.date, str], list[Candidate]] = field(default_factory=dict)
     case_amounts: dict[tuple[int, dt.date], Decimal] = field(default_factory=dict)
     by_stage: Counter[str] = field(default_factory=Counter)
+    # bill → the next day a run must look at it (None: never again in its window).
+    wakes: dict[int, dt.date | None] = field(default_factory=dict)
+    full: bool = True  # the whole window was read (not only what changed since the last run)
+    window_to: dt.date | None = None
 
 
 def window(policy: Policy, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -126,44 +136,91 @@ class _Convert:
         return parsed
 
 
-# The open, unpaid bills due in the window, each with the transitions it already made (one row
-# per transition, or one row with NULLs): one pass over the bills, the steps joined by hash.
+# The open, unpaid bills due in the window with their lease's flag, each with the transitions it
+# already made (one row per transition, or one row with NULLs). ``{bills}`` is the bill table,
+# or the bills that may have changed since the last run (driving the join: CROSS JOIN keeps
+# SQLite from scanning the window; PostgreSQL plans it as an ordinary join).
 CANDIDATES_SQL = """
     SELECT b.id, b.lease_id, b.customer_id, b.project_id, b.building_id, b.due_date,
-           b.amount - b.paid_amount, s.stage_code, s.on_date
-    FROM billing_bill b
+           b.amount - b.paid_amount, l.allows_access_freeze, s.stage_code, s.on_date
+    FROM {bills}
+    JOIN leasing_lease l ON l.id = b.lease_id
     LEFT JOIN dunning_dunningstep s
-      ON s.bill_id = b.id AND s.due_date >= %s AND s.due_date <= %s
-    WHERE b.organization_id = %s AND b.status = 'open' AND b.due_date >= %s
-      AND b.due_date <= %s AND b.amount > b.paid_amount
+      ON s.bill_id = b.id AND s.due_date >= %(lo)s AND s.due_date <= %(hi)s
+    WHERE b.organization_id = %(org)s AND b.status = 'open' AND b.due_date >= %(lo)s
+      AND b.due_date <= %(hi)s AND b.amount > b.paid_amount {only}
+      AND l.status IN ({dunned})
 """
+ALL_BILLS = ("billing_bill b", "")
+
+# After a run of the same policy version, only these bills can have something to enter: the
+# bills due to wake (``BillWake``), the bills that entered the window since (due after the last
+# run's window), the open bills changed since (paid in part, reopened, created late), and the
+# bills of leases changed since (a lease flag). Each part is read through its own index.
+CHANGED_BILLS = (
+    """(
+        SELECT w.bill_id AS id FROM dunning_billwake w
+        WHERE w.organization_id = %(org)s AND w.wake_on <= %(today)s
+        UNION
+        SELECT n.id FROM billing_bill n
+        WHERE n.organization_id = %(org)s AND n.status = 'open' AND n.due_date > %(hi_prev)s
+          AND n.due_date <= %(hi)s
+        UNION
+        SELECT u.id FROM billing_bill u
+        WHERE u.organization_id = %(org)s AND u.status = 'open' AND u.updated_at > %(since)s
+        UNION
+        SELECT lb.id FROM leasing_lease cl
+        JOIN billing_bill lb ON lb.lease_id = cl.id
+        WHERE cl.organization_id = %(org)s AND cl.updated_at > %(since)s
+          AND lb.status = 'open'
+    ) c CROSS JOIN billing_bill b""",
+    "AND b.id = c.id",
+)
+
+
+@dataclass(frozen=True)
+class Since:
+    """What the previous run of the same policy version covered: the incremental read's bounds."""
+
+    window_to: dt.date
+    changed_after: dt.datetime
 
 
 def candidate_rows(
-    organization_id: int, lo: dt.date, hi: dt.date
+    organization_id: int, lo: dt.date, hi: dt.date, *, today: dt.date, since: Since | None = None
 ) -> tuple[list[Candidate], dict[int, dict[str, dt.date]]]:
     """Open, unpaid bills due in ``[lo, hi]`` and their stored transitions (one query).
 
+    With ``since`` only the bills that may have changed or woken since the previous run.
     A bill without transitions comes once (with NULLs); a bill with transitions once per
     transition, and is a candidate the first time.
     """
     candidates: list[Candidate] = []
     done: dict[int, dict[str, dt.date]] = {}
+    params: dict[str, Any] = {"org": organization_id, "lo": lo, "hi": hi}
+    bills, only = ALL_BILLS
+    if since is not None:
+        bills, only = CHANGED_BILLS
+        params.update(
+            today=today,
+            hi_prev=since.window_to,
+            since=connection.ops.adapt_datetimefield_value(since.changed_after),
+        )
     with connection.cursor() as cursor:
-        cursor.execute(CANDIDATES_SQL, [lo, hi, organization_id, lo, hi])
+        cursor.execute(CANDIDATES_SQL.format(bills=bills, only=only, dunned=DUNNED_SQL), params)
         rows = cursor.fetchall()
     native = connection.vendor == "postgresql"  # dates and Decimals already
     convert = _Convert()
-    for b, le, c, p, bu, d, o, code, on in rows:
+    for b, le, c, p, bu, d, o, allows, code, on in rows:
         if not native:
-            d, o = convert.date(d), convert.amount(o)
+            d, o, allows = convert.date(d), convert.amount(o), bool(allows)
             on = convert.date(on) if on is not None else None
         if code is None:
-            candidates.append(Candidate(b, le, c, p, bu, d, o))
+            candidates.append(Candidate(b, le, c, p, bu, d, o, allows))
             continue
         seen = done.get(b)
         if seen is None:
-            candidates.append(Candidate(b, le, c, p, bu, d, o))
+            candidates.append(Candidate(b, le, c, p, bu, d, o, allows))
             done[b] = {code: on}
         else:
             seen[code] = on
@@ -195,29 +252,6 @@ def tagged_customers(organization_id: int) -> dict[int, frozenset[str]]:
     }
 
 
-def undunned_leases(organization_id: int) -> set[int]:
-    """Leases whose bills are not chased (void, draft, awaiting approval)."""
-    others = [s for s in LeaseStatus.values if s not in DUNNED_LEASE_STATUSES]
-    # A positive IN on (organization, status): the index answers it without reading every lease.
-    return set(
-        Lease.objects.filter(organization_id=organization_id, status__in=others).values_list(
-            "id", flat=True
-        )
-    )
-
-
-def leases_allowing_freeze(lease_ids: set[int]) -> set[int]:
-    found: set[int] = set()
-    ids = sorted(lease_ids)
-    for start in range(0, len(ids), BATCH):
-        found.update(
-            Lease.objects.filter(
-                pk__in=ids[start : start + BATCH], allows_access_freeze=True
-            ).values_list("id", flat=True)
-        )
-    return found
-
-
 def evaluate(
     policy: Policy,
     *,
@@ -226,12 +260,11 @@ def evaluate(
     done: dict[int, dict[str, dt.date]],
     blocked: set[int],
     tags: dict[int, frozenset[str]] | None = None,
-    flagged: Any = leases_allowing_freeze,
 ) -> Evaluation:
-    """Walk every candidate bill through the engine.
+    """Walk every candidate bill through the engine, and find when each must be looked at again.
 
-    Lease flags are read only for the leases that reach a stage conditioned on one (a first
-    pass assumes the flag; those bills are walked again with the lease's real flags).
+    A paused, promised or exempt bill is looked at again by every run; any other bill on the
+    first day it may enter a stage after today's (:func:`~.engine.next_wake`).
     """
     result = Evaluation()
     tags = tags or {}
@@ -239,28 +272,30 @@ def evaluate(
     candidates: list[tuple[Candidate, frozenset[str]]] = []
     amounts: dict[tuple[int, dt.date], Decimal] = defaultdict(Decimal)
     exempt = policy.exempt_tags
+    wakes = result.wakes
     for candidate in rows:
         result.evaluated_bills += 1
         result.leases.add(candidate.lease_id)
         if candidate.lease_id in blocked:
+            wakes[candidate.bill_id] = today
             continue
         tag_set = tags.get(candidate.customer_id, no_tags)
         if tag_set & exempt:
+            wakes[candidate.bill_id] = today
             continue
         amounts[(candidate.lease_id, candidate.due)] += candidate.outstanding
         candidates.append((candidate, tag_set))
     result.case_amounts = amounts
     empty: dict[str, dt.date] = {}
-    flag_stages = {s.code for s in policy.stages if s.lease_flags}
     # Most bills share their situation with thousands of others (same due date, same stages
-    # done, no tags): the engine's answer is memoized on everything it depends on. The amount
-    # enters only through the stages' minimums, so its key is which minimums it reaches.
+    # done, no tags): the engine's answers are memoized on everything they depend on. The
+    # amount enters only through the stages' minimums, so its key is which minimums it reaches.
     minimums = sorted({s.min_overdue for s in policy.stages})
-    memo: dict[tuple[Any, ...], list[Stage]] = {}
-
     single_minimum = len(minimums) == 1
+    memo: dict[tuple[Any, ...], tuple[list[Stage], dt.date | None]] = {}
+    last_offset = dt.timedelta(days=max(policy.max_offset, 0) + policy.catch_up_days)
 
-    def walk(candidate: Candidate, tag_set: frozenset[str], allows: bool) -> list[Stage]:
+    for candidate, tag_set in candidates:
         bill_done = done.get(candidate.bill_id, empty)
         amount = amounts[(candidate.lease_id, candidate.due)]
         if amount <= 0:
@@ -269,32 +304,36 @@ def evaluate(
             reached = 1 if amount >= minimums[0] else 0
         else:
             reached = sum(1 for m in minimums if amount >= m)
+        flags = {"allows_access_freeze": candidate.allows_freeze}
         key = (
             candidate.due,
             frozenset(bill_done.items()) if bill_done else None,
             reached,
             tag_set,
-            allows,
+            candidate.allows_freeze,
         )
-        entered = memo.get(key)
-        if entered is None:
-            entered = memo[key] = engine.stages_to_enter(
+        answer = memo.get(key)
+        if answer is None:
+            entered = engine.stages_to_enter(
                 policy,
                 due=candidate.due,
                 today=today,
                 done=bill_done,
                 amount=amount,
                 tags=tag_set,
-                flags={"allows_access_freeze": allows},
+                flags=flags,
             )
-        return entered
-
-    firsts = [(c, t, walk(c, t, True)) for c, t in candidates]
-    recheck = {c.lease_id for c, _t, e in firsts if any(s.code in flag_stages for s in e)}
-    allowing = flagged(recheck) if recheck else set()
-    for candidate, tag_set, entered in firsts:
-        if candidate.lease_id in recheck and candidate.lease_id not in allowing:
-            entered = walk(candidate, tag_set, False)
+            after = {**bill_done, **{stage.code: today for stage in entered}}
+            wake = engine.next_wake(
+                policy,
+                due=candidate.due,
+                after=today,
+                done=after,
+                flags=flags,
+                last_day=candidate.due + last_offset,
+            )
+            answer = memo[key] = (entered, wake)
+        entered, wakes[candidate.bill_id] = answer
         for stage in entered:
             result.steps.append((candidate, stage))
             result.by_stage[stage.code] += 1
@@ -371,21 +410,87 @@ def _write(
                     now,
                 )
             )
-    return insert_rows(DunningAction._meta.db_table, ACTION_COLUMNS, rows)
+    created = insert_rows(DunningAction._meta.db_table, ACTION_COLUMNS, rows)
+    _write_wakes(organization_id, today=today, wakes=evaluation.wakes, full=evaluation.full)
+    return created
 
 
-def _evaluate_organization(organization_id: int, policy: Policy, today: dt.date) -> Evaluation:
+def _write_wakes(
+    organization_id: int, *, today: dt.date, wakes: dict[int, dt.date | None], full: bool
+) -> None:
+    """Replace the wake rows of the evaluated bills (all the organization's after a full read).
+
+    Rows due today or earlier that were not rewritten belong to bills no longer open, unpaid
+    or in the window: they go too.
+    """
+    table = BillWake._meta.db_table
+    with connection.cursor() as cursor:
+        if full:
+            cursor.execute(f"DELETE FROM {table} WHERE organization_id = %s", [organization_id])
+        else:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE organization_id = %s AND wake_on <= %s",
+                [organization_id, today],
+            )
+            later = list(wakes)
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DELETE FROM {table} WHERE bill_id = ANY(%s)", [later])
+            else:
+                for start in range(0, len(later), 900):
+                    chunk = later[start : start + 900]
+                    marks = ", ".join(["%s"] * len(chunk))
+                    cursor.execute(f"DELETE FROM {table} WHERE bill_id IN ({marks})", chunk)
+    insert_rows(
+        table,
+        ("bill_id", "organization_id", "wake_on"),
+        ((pk, organization_id, day) for pk, day in wakes.items() if day is not None),
+    )
+
+
+def previous_run(organization_id: int, version: PolicyVersion, today: dt.date) -> Since | None:
+    """The bounds of an incremental read, when the last run allows one (else a full read).
+
+    It does when the organization's last run used the same policy version, recorded its window
+    and was for ``today`` or earlier. Changes are read from ``WAKE_MARGIN`` before that run
+    started: a bill written by a transaction still open when the run read the ledger is seen
+    by the next run.
+    """
+    if version.pk is None:
+        return None
+    last = (
+        DunningRun.objects.filter(organization_id=organization_id, dry_run=False)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    if last is None or last.run_date > today:
+        return None
+    summary = last.summary or {}
+    if summary.get("policy_version") != version.number or not summary.get("window_to"):
+        return None
+    return Since(
+        window_to=dt.date.fromisoformat(summary["window_to"]),
+        changed_after=last.started_at - WAKE_MARGIN,
+    )
+
+
+def _evaluate_organization(
+    organization_id: int, version: PolicyVersion, policy: Policy, today: dt.date
+) -> Evaluation:
     """Read the organization's candidates, transitions and blocks; walk them (no writes)."""
     lo, hi = window(policy, today)
-    rows, done = candidate_rows(organization_id, lo, hi)
-    return evaluate(
+    since = previous_run(organization_id, version, today)
+    rows, done = candidate_rows(organization_id, lo, hi, today=today, since=since)
+    evaluation = evaluate(
         policy,
         today=today,
         rows=rows,
         done=done,
-        blocked=blocked_leases(organization_id, today) | undunned_leases(organization_id),
+        blocked=blocked_leases(organization_id, today),
         tags=tagged_customers(organization_id),
     )
+    evaluation.full = since is None
+    evaluation.window_to = hi
+    return evaluation
 
 
 def run_organization(
@@ -396,7 +501,7 @@ def run_organization(
     if dry_run:
         version = policy_published(organization_id) or unsaved_default(organization_id)
         policy = compiled(version)
-        evaluation = _evaluate_organization(organization_id, policy, today)
+        evaluation = _evaluate_organization(organization_id, version, policy, today)
         return evaluation, action_count(policy, evaluation)
     policy_ensure_default(organization_id)
     with transaction.atomic():
@@ -408,7 +513,7 @@ def run_organization(
             .get()
         )
         policy = compiled(version)
-        evaluation = _evaluate_organization(organization_id, policy, today)
+        evaluation = _evaluate_organization(organization_id, version, policy, today)
         created = _write(
             organization_id=organization_id,
             version=version,
@@ -423,6 +528,8 @@ def run_organization(
             "evaluated_leases": len(evaluation.leases),
             "actions_created": created,
             "by_stage": dict(sorted(evaluation.by_stage.items())),
+            "read": "full" if evaluation.full else "changed",
+            "window_to": evaluation.window_to.isoformat() if evaluation.window_to else None,
         }
         run = DunningRun.objects.create(
             organization_id=organization_id,
