@@ -224,6 +224,8 @@ def candidate_rows(
             done[b] = {code: on}
         else:
             seen[code] = on
+    # In due-date order whatever the plan: the actions are numbered, and worked, in this order.
+    candidates.sort(key=lambda c: (c.due, c.bill_id))
     return candidates, done
 
 
