@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import threading
 
@@ -280,3 +281,45 @@ def test_export_checked_against_a_checkpoint_kept_elsewhere(org, tmp_path):
         call_command(
             "audit", "verify", str(tmp_path / "z"), "--checkpoint", str(tmp_path / "kept.note")
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_streamed_leaves_equal_the_reference_encoding_of_awkward_events(org, monkeypatch):
+    """Integration and verification read raw rows (on PostgreSQL with ``created_at`` formatted
+    by the database); each leaf must still be SHA-256(0x00 ‖ json.dumps(...)) of the event."""
+    awkward = [
+        {
+            '引号"与\\反斜杠': ["a\nb\tc\x01", "ü€𝄞"],
+            "z": [None, 1.5],
+            "a": [[1, {"y": 2, "x": 1}], True],
+        },
+        {},
+        {"value": [0, -(2**63)]},
+    ]
+    for i, changes in enumerate(awkward):
+        with transaction.atomic():
+            audit.record(
+                action="test.awkward",
+                object_type="test",
+                object_id=f"id\u2028{i}",
+                organization=org if i != 1 else None,
+                actor=None,
+                changes=changes,
+            )
+    # Several batches, so the keyset paging and the streaming cursor both turn over.
+    monkeypatch.setattr(auditlog, "STREAM_BATCH", 2)
+    _write_events(org, 5)
+    assert auditlog.integrate(limit=3) == 8
+    stored = {e.event_id: bytes(e.leaf_hash) for e in LogEntry.objects.all()}
+    for event in AuditEvent.objects.values(*auditlog.EVENT_FIELDS):
+        reference = dict(event)
+        reference["created_at"] = (
+            event["created_at"].astimezone(dt.UTC).isoformat(timespec="microseconds")
+        )
+        data = json.dumps(
+            reference, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+        assert stored[event["id"]] == merkle.leaf_hash(data)
+    auditlog.checkpoint(force=True)
+    report = auditlog.verify_database()
+    assert report.ok and report.size == 8, report.problems

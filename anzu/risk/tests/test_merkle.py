@@ -112,3 +112,29 @@ def test_out_of_range_proofs_are_refused():
         merkle.consistency_proof(leaves, 0, 5)
     with pytest.raises(ValueError):
         merkle.consistency_proof(leaves, 3, 6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.binary(max_size=8), min_size=0, max_size=300),
+    st.lists(st.integers(min_value=0, max_value=300), max_size=6),
+)
+def test_extend_and_prefix_roots_match_appending_one_by_one(data, cuts):
+    leaves = [merkle.leaf_hash(d) for d in data]
+    sizes = sorted({min(c, len(leaves)) for c in cuts} | {len(leaves)})
+    one_by_one = merkle.CompactRange()
+    expected = {0: merkle.EMPTY_ROOT}
+    for i, leaf in enumerate(leaves):
+        one_by_one.append(leaf)
+        expected[i + 1] = one_by_one.root()
+    assert merkle.prefix_roots(leaves, sizes) == {n: expected[n] for n in sizes}
+    # Extending in uneven runs keeps the same compact range as appending one leaf at a time.
+    compact = merkle.CompactRange()
+    start = 0
+    for end in sizes:
+        compact.extend(leaves[start:end])
+        start = end
+    assert (compact.size, compact.hashes) == (one_by_one.size, one_by_one.hashes)
+    assert merkle.root(leaves) == expected[len(leaves)]
+    with pytest.raises(ValueError):
+        merkle.prefix_roots(leaves, [len(leaves) + 1])
