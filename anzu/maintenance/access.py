@@ -18,7 +18,7 @@ from anzu.common.errors import NotFound
 from anzu.core import access
 from anzu.core.choices import Role
 from anzu.maintenance.choices import AssignmentStatus
-from anzu.maintenance.models import Assignment, ReviewCase, Ticket
+from anzu.maintenance.models import Assignment, BusinessCalendar, ReviewCase, SlaPolicy, Ticket
 
 OFFICE_ROLES = frozenset({Role.ADMIN, Role.MANAGEMENT, Role.CUSTOMER_SERVICE, Role.FRONTLINE})
 
@@ -92,3 +92,23 @@ def review_case_for_user(user: Any, pk: Any) -> ReviewCase:
         return review_cases_for_user(user).select_related("ticket", "rating").get(pk=int(pk))
     except (ValueError, TypeError, ReviewCase.DoesNotExist):
         raise NotFound("review case") from None
+
+
+def sla_policy_for_user(user: Any, pk: Any) -> SlaPolicy:
+    """An SLA policy of the caller's organization (dispatchers may look)."""
+    access.require(user, "workorders.dispatch")
+    try:
+        return SlaPolicy.objects.select_related("category", "calendar").get(
+            pk=int(pk), organization_id=user.organization_id
+        )
+    except (ValueError, TypeError, SlaPolicy.DoesNotExist):
+        raise NotFound("SLA policy") from None
+
+
+def calendar_for_user(user: Any, pk: Any) -> BusinessCalendar:
+    """A business calendar of the caller's organization (dispatchers may look)."""
+    access.require(user, "workorders.dispatch")
+    try:
+        return BusinessCalendar.objects.get(pk=int(pk), organization_id=user.organization_id)
+    except (ValueError, TypeError, BusinessCalendar.DoesNotExist):
+        raise NotFound("business calendar") from None

@@ -17,21 +17,27 @@ from typing import Any, cast
 
 from django.db.models import (
     Avg,
+    Case,
+    CharField,
     Count,
+    DateField,
     DurationField,
     ExpressionWrapper,
     F,
     Q,
     QuerySet,
+    Value,
+    When,
+    Window,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Greatest, RowNumber, TruncDate, TruncMonth
 
 from anzu.common import clock
 from anzu.core.models import Organization
 from anzu.maintenance.categories import DEFAULT_CATEGORIES
 from anzu.maintenance.choices import OPEN_STATUSES, TicketStatus
 from anzu.maintenance.engine.batches import BatchExposure, poisson_flags, unit_months
-from anzu.maintenance.models import Rating, Ticket
+from anzu.maintenance.models import Category, Rating, Ticket
 from anzu.portfolio.choices import EquipmentType
 from anzu.portfolio.models import Building, Equipment
 
@@ -102,23 +108,57 @@ def _rate(numerator: int, denominator: int) -> float | None:
 # Base querysets --------------------------------------------------------------------------------
 
 
+def prefixed(q: Q, prefix: str) -> Q:
+    """``q`` with every lookup prefixed (``project_id__in`` → ``ticket__project_id__in``), to
+    apply a ticket filter from a related model."""
+    clone = Q()
+    clone.connector = q.connector
+    clone.negated = q.negated
+    clone.children = [
+        (prefix + child[0], child[1])
+        if isinstance(child, tuple)
+        else prefixed(cast(Q, child), prefix)
+        for child in q.children
+    ]
+    return clone
+
+
+def ticket_q(
+    organization_id: int,
+    *,
+    scope: Q | None = None,
+    filters: Filters | None = None,
+    prefix: str = "",
+) -> Q:
+    """The filter of the organization's tickets within ``scope`` (a Q on
+    project_id/building_id) and ``filters``; ``prefix`` applies it through a relation.
+
+    A category filter becomes the ids of the category and its subcategories (one small query),
+    so the database filters the ticket table by ``category_id`` without a join.
+    """
+    q = Q(organization_id=organization_id)
+    if scope is not None:
+        q &= scope
+    f = filters or Filters()
+    if f.project_id is not None:
+        q &= Q(project_id=f.project_id)
+    if f.category:
+        ids = list(
+            Category.objects.filter(organization_id=organization_id)
+            .filter(Q(code=f.category) | Q(code__startswith=f.category + "."))
+            .values_list("id", flat=True)
+        )
+        q &= Q(category_id__in=ids)
+    if f.engineer_id is not None:
+        q &= Q(assigned_engineer_id=f.engineer_id)
+    return prefixed(q, prefix) if prefix else q
+
+
 def tickets_base(
     organization_id: int, *, scope: Q | None = None, filters: Filters | None = None
 ) -> QuerySet[Ticket]:
     """The organization's tickets within ``scope`` (a Q on project_id/building_id) and filters."""
-    qs = Ticket.objects.filter(organization_id=organization_id)
-    if scope is not None:
-        qs = qs.filter(scope)
-    f = filters or Filters()
-    if f.project_id is not None:
-        qs = qs.filter(project_id=f.project_id)
-    if f.category:
-        qs = qs.filter(
-            Q(category__code=f.category) | Q(category__code__startswith=f.category + ".")
-        )
-    if f.engineer_id is not None:
-        qs = qs.filter(assigned_engineer_id=f.engineer_id)
-    return qs
+    return Ticket.objects.filter(ticket_q(organization_id, scope=scope, filters=filters))
 
 
 # Metrics ---------------------------------------------------------------------------------------
@@ -140,7 +180,8 @@ def metrics(
     """
     tz = tz or org_tz(organization_id)
     lower, upper = _bounds(tz, start, end)
-    base = tickets_base(organization_id, scope=scope, filters=filters)
+    where = ticket_q(organization_id, scope=scope, filters=filters)
+    base = Ticket.objects.filter(where)
     created = Q(reported_at__gte=lower, reported_at__lt=upper)
     responded = Q(first_response_at__gte=lower, first_response_at__lt=upper)
     completed = Q(completed_at__gte=lower, completed_at__lt=upper)
@@ -165,8 +206,10 @@ def metrics(
             same_day=Count("id", filter=completed & Q(completed_day=F("reported_day"))),
         )
     )
+    # Ratings of the period joined to their tickets (not "ticket in all tickets of the
+    # organization"), so the database starts from the ratings' dates.
     rating = Rating.objects.filter(
-        ticket__in=base.values("id"), at__gte=lower, at__lt=upper
+        prefixed(where, "ticket__"), at__gte=lower, at__lt=upper
     ).aggregate(n=Count("id"), avg=Avg("score"))
     deflection = _deflection(organization_id, start, end, filters)
     avg_response: dt.timedelta | None = row["avg_response"]
@@ -247,27 +290,41 @@ def heatmap(
     while m <= last_month:
         months.append(m.strftime("%Y-%m"))
         m = add_months(m, 1)
+    # Grouped by building id, top-level category and month without joins: the top-level code
+    # is a CASE over the category ids (one small query), the building names come afterwards.
+    by_top: dict[str, list[int]] = defaultdict(list)
+    for pk, code, parent in Category.objects.filter(organization_id=organization_id).values_list(
+        "id", "code", "parent__code"
+    ):
+        by_top[parent or code].append(pk)
+    top_case = Case(
+        *(When(category_id__in=ids, then=Value(top)) for top, ids in sorted(by_top.items())),
+        default=Value(""),
+        output_field=CharField(),
+    )
     grouped = (
         tickets_base(organization_id, scope=scope, filters=filters)
         .filter(reported_at__gte=lower, reported_at__lt=upper)
         .annotate(
-            top=Coalesce("category__parent__code", "category__code"),
-            month=TruncMonth("reported_at", tzinfo=tz),
+            top=top_case,
+            # The local month as a date: no time zone to convert per row in Python.
+            month=TruncMonth("reported_at", tzinfo=tz, output_field=DateField()),
         )
-        .values("building_id", "building__name", "top", "month")
+        .values("building_id", "top", "month")
         .annotate(n=Count("id"))
         .order_by()
     )
     cells: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
-    names: dict[int, str] = {}
-    for row in grouped:
-        key = (row["building_id"], row["top"])
-        names[row["building_id"]] = row["building__name"]
-        month = row["month"]
-        label = (month.astimezone(tz) if isinstance(month, dt.datetime) else month).strftime(
-            "%Y-%m"
-        )
-        cells[key][label] = cells[key].get(label, 0) + int(row["n"])
+    labels: dict[Any, str] = {}
+    for building_id, top, month, n in grouped.values_list("building_id", "top", "month", "n"):
+        label = labels.get(month)
+        if label is None:
+            label = labels[month] = month.strftime("%Y-%m")
+        counts = cells[(building_id, top)]
+        counts[label] = counts.get(label, 0) + int(n)
+    names: dict[int, str] = dict(
+        Building.objects.filter(pk__in={b for b, _top in cells}).values_list("id", "name")
+    )
     rows: list[dict[str, Any]] = []
     peak = 0
     for (building_id, top), counts in sorted(
@@ -347,6 +404,7 @@ def defective_batches(
     scope: Q | None = None,
     alpha: float = 0.01,
     min_failures: int = 3,
+    evidence_limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Equipment batches failing more often than the rest of their equipment type's fleet.
 
@@ -355,6 +413,9 @@ def defective_batches(
     period from its install date (pieces without an install date are left out). A batch is
     ``(type, brand, model, batch)``; batches are tested with ``engine.batches.poisson_flags``
     against the other batches of the same equipment type. Three grouped queries.
+
+    A flagged batch lists its latest ``evidence_limit`` work orders (oldest first) as evidence;
+    ``failures`` counts them all.
     """
     tz = org_tz(organization_id)
     lower, upper = _bounds(tz, start, end)
@@ -367,14 +428,30 @@ def defective_batches(
     fields = ("type", "brand", "model", "batch")
     exposure: dict[tuple[str, ...], float] = defaultdict(float)
     pieces: dict[tuple[str, ...], int] = defaultdict(int)
-    for row in equipment.values(*fields, "installed_on").annotate(n=Count("id")).order_by():
+    # Pieces installed before the period all count from its start: grouped by the later of the
+    # install date and the start, a batch is one row plus one per install date in the period.
+    for row in (
+        equipment.annotate(counted_from=Greatest("installed_on", Value(start)))
+        .values(*fields, "counted_from")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
         key = tuple(row[f] for f in fields)
-        exposure[key] += row["n"] * unit_months(row["installed_on"], start, period_end)
+        exposure[key] += row["n"] * unit_months(row["counted_from"], start, period_end)
         pieces[key] += row["n"]
+    # The tickets of the period joined to their equipment (the same conditions as
+    # ``equipment``), so the database starts from the tickets' dates.
+    on_equipment = Q(
+        equipment__organization_id=organization_id,
+        equipment__installed_on__isnull=False,
+        equipment__installed_on__lt=period_end,
+    )
+    if scope is not None:
+        on_equipment &= prefixed(scope, "equipment__")
     failures_qs = (
         Ticket.objects.filter(
+            on_equipment,
             organization_id=organization_id,
-            equipment__in=equipment.values("id"),
             reported_at__gte=lower,
             reported_at__lt=upper,
         )
@@ -426,15 +503,24 @@ def defective_batches(
                 equipment__model=model,
                 equipment__batch=batch,
             )
+        batch_of = [f"equipment__{f}" for f in fields]
         evidence = (
             Ticket.objects.filter(
                 q,
+                on_equipment,
                 organization_id=organization_id,
-                equipment__in=equipment.values("id"),
                 reported_at__gte=lower,
                 reported_at__lt=upper,
             )
             .exclude(status=TicketStatus.CANCELLED)
+            .annotate(
+                recent=Window(
+                    RowNumber(),
+                    partition_by=[F(name) for name in batch_of],
+                    order_by=[F("reported_at").desc(), F("id").desc()],
+                )
+            )
+            .filter(recent__lte=evidence_limit)
             .order_by("reported_at", "id")
             .values(
                 "id",

@@ -17,21 +17,33 @@ from anzu.common.api import ERRORS, PageOut, PageParams, caller, page_of
 from anzu.common.errors import PermissionDenied, ValidationFailed
 from anzu.core import access
 from anzu.maintenance import access as wo_access
-from anzu.maintenance import analytics, dispatching, selectors, services
+from anzu.maintenance import analytics, clocks, dispatching, selectors, services
 from anzu.maintenance.categories import DEFAULT_CATEGORIES
 from anzu.maintenance.choices import Channel
-from anzu.maintenance.models import Assignment, ReviewCase
-from anzu.maintenance.presenters import present_photo, present_ticket, present_ticket_detail
+from anzu.maintenance.models import Assignment, BusinessCalendar, ReviewCase, SlaPolicy
+from anzu.maintenance.presenters import (
+    present_calendar,
+    present_photo,
+    present_sla_policy,
+    present_ticket,
+    present_ticket_detail,
+)
 from anzu.maintenance.schemas import (
     AssignIn,
     AssignmentResultOut,
     BacklogOut,
+    CalendarIn,
+    CalendarOut,
+    CalendarPatchIn,
     DeclineIn,
     PhotoOut,
     RatingIn,
     RatingOut,
     ReviewCaseOut,
     ReviewCloseIn,
+    SlaPolicyIn,
+    SlaPolicyOut,
+    SlaPolicyPatchIn,
     TicketDetailOut,
     TicketFiltersIn,
     TicketIn,
@@ -313,3 +325,116 @@ def workorder_defective_batches(
         scope=access.scope_of(user).q(project="building__project_id", building="building_id"),
     )
     return {"start": first.isoformat(), "end": period_end.isoformat(), "items": items}
+
+
+# SLA policies and business calendars (read: ``workorders.dispatch``; write: ``workorders.review``)
+
+
+@router.get("/workorders/sla-policies", response={200: PageOut[SlaPolicyOut], **ERRORS})
+def sla_policy_list(
+    request: HttpRequest, paging: Query[PageParams], include_retired: bool = False
+) -> Any:
+    """The organization's SLA policies (current ones; ``include_retired`` adds retired ones)."""
+    user = caller(request)
+    access.require(user, "workorders.dispatch")
+    clocks.sla_ensure_default(access.org_id(user))
+    qs = SlaPolicy.objects.filter(organization_id=access.org_id(user)).select_related(
+        "category", "calendar"
+    )
+    if not include_retired:
+        qs = qs.filter(is_active=True)
+    qs = qs.order_by("-is_active", "category__code", "urgency", "id")
+    return page_of(qs, params=paging, present=present_sla_policy)
+
+
+@router.get("/workorders/sla-policies/{int:policy_id}", response={200: SlaPolicyOut, **ERRORS})
+def sla_policy_detail(request: HttpRequest, policy_id: int) -> Any:
+    return present_sla_policy(wo_access.sla_policy_for_user(caller(request), policy_id))
+
+
+@router.post("/workorders/sla-policies", response={201: SlaPolicyOut, **ERRORS})
+def sla_policy_create(request: HttpRequest, payload: SlaPolicyIn) -> Any:
+    """A policy for a category code (``null`` = any) × urgency (``""`` = any)."""
+    user = caller(request)
+    access.require(user, "workorders.dispatch")
+    policy = clocks.sla_policy_create(
+        organization_id=access.org_id(user), by=user, **payload.model_dump()
+    )
+    return Status(201, present_sla_policy(wo_access.sla_policy_for_user(user, policy.pk)))
+
+
+@router.patch("/workorders/sla-policies/{int:policy_id}", response={200: SlaPolicyOut, **ERRORS})
+def sla_policy_update(request: HttpRequest, policy_id: int, payload: SlaPolicyPatchIn) -> Any:
+    """Change targets, calendar or pause states: a new version; clocks are recomputed."""
+    user = caller(request)
+    policy = wo_access.sla_policy_for_user(user, policy_id)
+    clocks.sla_policy_update(
+        policy=policy, by=user, now=clock.now(), **payload.model_dump(exclude_unset=True)
+    )
+    return present_sla_policy(wo_access.sla_policy_for_user(user, policy_id))
+
+
+@router.post(
+    "/workorders/sla-policies/{int:policy_id}/retire", response={200: SlaPolicyOut, **ERRORS}
+)
+def sla_policy_retire(request: HttpRequest, policy_id: int) -> Any:
+    user = caller(request)
+    policy = wo_access.sla_policy_for_user(user, policy_id)
+    clocks.sla_policy_retire(policy=policy, by=user)
+    return present_sla_policy(wo_access.sla_policy_for_user(user, policy_id))
+
+
+@router.get("/workorders/business-calendars", response={200: PageOut[CalendarOut], **ERRORS})
+def calendar_list(request: HttpRequest, paging: Query[PageParams]) -> Any:
+    user = caller(request)
+    access.require(user, "workorders.dispatch")
+    clocks.sla_ensure_default(access.org_id(user))
+    qs = BusinessCalendar.objects.filter(organization_id=access.org_id(user)).order_by("name", "id")
+    return page_of(qs, params=paging, present=present_calendar)
+
+
+@router.get(
+    "/workorders/business-calendars/{int:calendar_id}", response={200: CalendarOut, **ERRORS}
+)
+def calendar_detail(request: HttpRequest, calendar_id: int) -> Any:
+    return present_calendar(wo_access.calendar_for_user(caller(request), calendar_id))
+
+
+@router.post("/workorders/business-calendars", response={201: CalendarOut, **ERRORS})
+def calendar_create(request: HttpRequest, payload: CalendarIn) -> Any:
+    user = caller(request)
+    access.require(user, "workorders.dispatch")
+    calendar = clocks.calendar_create(
+        organization_id=access.org_id(user), by=user, **payload.model_dump()
+    )
+    return Status(201, present_calendar(calendar))
+
+
+@router.patch(
+    "/workorders/business-calendars/{int:calendar_id}", response={200: CalendarOut, **ERRORS}
+)
+def calendar_update(request: HttpRequest, calendar_id: int, payload: CalendarPatchIn) -> Any:
+    """Change a calendar; keys left out keep their value. Clocks are recomputed."""
+    user = caller(request)
+    calendar = wo_access.calendar_for_user(user, calendar_id)
+    data = payload.model_dump(exclude_unset=True)
+    clocks.calendar_update(
+        calendar=calendar,
+        by=user,
+        name=data.get("name"),
+        always=data.get("always"),
+        windows=data["windows"] if data.get("windows") is not None else calendar.windows,
+        holidays=data["holidays"] if data.get("holidays") is not None else calendar.holidays,
+        workdays=data["workdays"] if data.get("workdays") is not None else calendar.workdays,
+        now=clock.now(),
+    )
+    return present_calendar(wo_access.calendar_for_user(user, calendar_id))
+
+
+@router.delete("/workorders/business-calendars/{int:calendar_id}", response={204: None, **ERRORS})
+def calendar_delete(request: HttpRequest, calendar_id: int) -> Any:
+    """Delete a calendar that no policy (current or retired) uses; otherwise 409."""
+    user = caller(request)
+    calendar = wo_access.calendar_for_user(user, calendar_id)
+    clocks.calendar_delete(calendar=calendar, by=user)
+    return Status(204, None)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from anzu.core.forms import ServiceForm
 from anzu.maintenance.categories import DEFAULT_CATEGORIES
-from anzu.maintenance.choices import RATING_TAGS, RootCause, Urgency
+from anzu.maintenance.choices import RATING_TAGS, RootCause, TicketStatus, Urgency
 
 CATEGORY_CHOICES = [
     (code, f"{dict((c, n) for c, n, _p, _s in DEFAULT_CATEGORIES)[parent]} · {name}")
@@ -157,13 +157,71 @@ class EngineerProfileForm(ServiceForm):
         self.fields["building_ids"].choices = buildings  # type: ignore[attr-defined]
 
 
+PAUSE_STATE_CHOICES = [
+    (s.value, s.label)
+    for s in (
+        TicketStatus.ACCEPTED,
+        TicketStatus.DISPATCHING,
+        TicketStatus.ENGINEER_ACCEPTED,
+        TicketStatus.ON_SITE,
+        TicketStatus.REOPENED,
+    )
+]
+
+
 class SlaPolicyForm(ServiceForm):
-    """The targets of one SLA policy (时效策略); the service checks the ranges."""
+    """The targets of one SLA policy (时效策略), its calendar and pause states; the service
+    checks the ranges."""
 
     first_response_minutes = forms.IntegerField(label=_("First response (minutes)"))
     on_site_minutes = forms.IntegerField(label=_("On site (minutes)"))
     resolution_minutes = forms.IntegerField(label=_("Resolution (minutes)"))
     auto_verify_hours = forms.IntegerField(label=_("Auto-verify after (hours)"))
+    reopen_days = forms.IntegerField(label=_("Reopen window (days)"), required=False)
+    calendar_id = forms.TypedChoiceField(
+        label=_("Business calendar"), coerce=int, required=False, empty_value=None
+    )
+    pause_states = forms.MultipleChoiceField(
+        label=_("Pause in states"),
+        choices=PAUSE_STATE_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("While a work order is in one of these states its clocks do not count."),
+    )
+
+    def __init__(self, *args: Any, calendars: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["calendar_id"].choices = calendars  # type: ignore[attr-defined]
+
+
+POLICY_CATEGORY_CHOICES = [("", _("Any category"))] + [
+    (code, f"{dict((c, n) for c, n, _p, _s in DEFAULT_CATEGORIES)[parent]} · {name}")
+    if parent
+    else (code, name)
+    for code, name, parent, _skill in DEFAULT_CATEGORIES
+]
+
+
+class SlaPolicyCreateForm(SlaPolicyForm):
+    """A new SLA policy: category × urgency, then the targets."""
+
+    category = forms.ChoiceField(
+        label=_("Category"), choices=POLICY_CATEGORY_CHOICES, required=False
+    )
+    urgency = forms.ChoiceField(
+        label=_("Urgency"), choices=[("", _("Any")), *Urgency.choices], required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["calendar_id"].required = True
+        self.order_fields(["category", "urgency"])
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        if data.get("reopen_days") is None:
+            data.pop("reopen_days", None)
+        return data
 
 
 WEEKDAY_LABELS = [
@@ -184,6 +242,7 @@ def _lines(value: str) -> list[str]:
 class CalendarForm(ServiceForm):
     """A business calendar (工作日历): windows per weekday, holidays and 调休 workdays."""
 
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
     always = forms.BooleanField(label=_("24×7"), required=False)
     holidays = forms.CharField(
         label=_("Holidays"),
@@ -206,7 +265,7 @@ class CalendarForm(ServiceForm):
                 required=False,
                 help_text=_("Working hours, e.g. 09:00-12:00, 13:00-18:00; empty = closed."),
             )
-        order = [f"windows_{d}" for d in range(7)] + ["holidays", "workdays", "always"]
+        order = ["name"] + [f"windows_{d}" for d in range(7)] + ["holidays", "workdays", "always"]
         self.order_fields(order)
 
     def service_kwargs(self) -> dict[str, Any]:
@@ -216,6 +275,7 @@ class CalendarForm(ServiceForm):
             "holidays": _lines(data.get("holidays") or ""),
             "workdays": _lines(data.get("workdays") or ""),
             "always": bool(data.get("always")),
+            "name": data.get("name") or "",
         }
 
     @staticmethod

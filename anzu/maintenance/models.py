@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import JSONField, Value
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -125,6 +126,17 @@ class Ticket(models.Model):
             models.Index(fields=["organization", "unit", "completed_at"]),
             models.Index(fields=["assigned_engineer", "status"]),
             models.Index(fields=["status", "auto_verify_at"]),
+            # Analytics: the periods of the metrics (reported, first response, completed) and
+            # the heatmap, which reads only these columns (an index-only scan on PostgreSQL).
+            models.Index(
+                fields=["organization", "reported_at"],
+                include=["building", "category"],
+                name="wo_ticket_org_reported",
+            ),
+            models.Index(
+                fields=["organization", "first_response_at"], name="wo_ticket_org_response"
+            ),
+            models.Index(fields=["organization", "completed_at"], name="wo_ticket_org_completed"),
         ]
 
     def __str__(self) -> str:
@@ -266,6 +278,9 @@ class SlaPolicy(models.Model):
     auto_verify_hours = models.PositiveIntegerField(default=72)
     reopen_days = models.PositiveIntegerField(default=7)
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="+")
+    # Ticket statuses during which this policy's clocks do not count (e.g. waiting for an
+    # appointment the tenant chose).
+    pause_states = models.JSONField(default=list, blank=True, db_default=Value([], JSONField()))
     version = models.PositiveIntegerField(default=1)
     is_active = models.BooleanField(default=True)
 
@@ -290,6 +305,8 @@ class SlaClock(models.Model):
     started_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
     paused_segments = models.JSONField(default=list, blank=True)
+    # The policy's pause states when the clock last took the policy's version.
+    pause_states = models.JSONField(default=list, blank=True, db_default=Value([], JSONField()))
     due_at = models.DateTimeField()
     breached = models.BooleanField(default=False)
     warned = models.BooleanField(default=False)
@@ -317,6 +334,7 @@ class Rating(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["at"], name="wo_rating_at")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(score__gte=1, score__lte=5), name="wo_rating_score_1_5"

@@ -12,8 +12,22 @@ from anzu.common import clock
 from anzu.common.crypto import mask_phone
 from anzu.core import access
 from anzu.core.models import User
-from anzu.maintenance.choices import AssignmentMethod, AssignmentStatus, ClockKind, TicketStatus
-from anzu.maintenance.models import Assignment, SlaClock, Ticket, TicketEvent, TicketPhoto
+from anzu.maintenance.choices import (
+    AssignmentMethod,
+    AssignmentStatus,
+    ClockKind,
+    TicketStatus,
+    Urgency,
+)
+from anzu.maintenance.models import (
+    Assignment,
+    BusinessCalendar,
+    SlaClock,
+    SlaPolicy,
+    Ticket,
+    TicketEvent,
+    TicketPhoto,
+)
 
 STATUS_LABELS = dict(TicketStatus.choices)
 # Timeline entries a tenant sees (status changes and their own rating).
@@ -180,3 +194,41 @@ def present_ticket_detail(user: Any, ticket: Ticket) -> dict[str, Any]:
         for c in ticket.clocks.select_related("policy__calendar").order_by("kind")
     ]
     return data
+
+
+def present_sla_policy(policy: SlaPolicy) -> dict[str, Any]:
+    """An SLA policy: category (code; None = any) × urgency ("" = any), targets, calendar."""
+    category = policy.category
+    return {
+        "id": policy.pk,
+        "category": category.code if category else None,
+        "category_name": category.name if category else None,
+        "urgency": policy.urgency,
+        "urgency_label": str(dict(Urgency.choices).get(policy.urgency, "")) or None,
+        "first_response_minutes": policy.first_response_minutes,
+        "on_site_minutes": policy.on_site_minutes,
+        "resolution_minutes": policy.resolution_minutes,
+        "auto_verify_hours": policy.auto_verify_hours,
+        "reopen_days": policy.reopen_days,
+        "calendar_id": policy.calendar_id,
+        "calendar_name": policy.calendar.name,
+        "pause_states": list(policy.pause_states or []),
+        "version": policy.version,
+        "is_active": policy.is_active,
+    }
+
+
+def present_calendar(calendar: BusinessCalendar) -> dict[str, Any]:
+    """A business calendar; windows as ``{"0": ["09:00-12:00", ...]}`` (0 = Monday)."""
+    return {
+        "id": calendar.pk,
+        "name": calendar.name,
+        "tz": calendar.tz,
+        "always": calendar.always,
+        "windows": {
+            day: [f"{start}-{end}" for start, end in spans]
+            for day, spans in sorted((calendar.windows or {}).items(), key=lambda i: int(i[0]))
+        },
+        "holidays": list(calendar.holidays or []),
+        "workdays": list(calendar.workdays or []),
+    }

@@ -192,3 +192,73 @@ class ReviewCaseOut(Schema):
 class ReviewCloseIn(InputSchema):
     root_cause: str
     note: str = ""
+
+
+# SLA policies and business calendars ------------------------------------------------------------
+
+
+class SlaPolicyIn(InputSchema):
+    category: str | None = None
+    urgency: str = ""
+    first_response_minutes: int
+    on_site_minutes: int
+    resolution_minutes: int
+    calendar_id: int
+    auto_verify_hours: int = 72
+    reopen_days: int = 7
+    pause_states: list[str] = []
+
+
+class SlaPolicyPatchIn(InputSchema):
+    first_response_minutes: int | None = None
+    on_site_minutes: int | None = None
+    resolution_minutes: int | None = None
+    calendar_id: int | None = None
+    auto_verify_hours: int | None = None
+    reopen_days: int | None = None
+    pause_states: list[str] | None = None
+
+
+class SlaPolicyOut(Schema):
+    id: int
+    category: str | None
+    category_name: str | None
+    urgency: str
+    urgency_label: str | None
+    first_response_minutes: int
+    on_site_minutes: int
+    resolution_minutes: int
+    auto_verify_hours: int
+    reopen_days: int
+    calendar_id: int
+    calendar_name: str
+    pause_states: list[str]
+    version: int
+    is_active: bool
+
+
+class CalendarIn(InputSchema):
+    name: str
+    tz: str = "Asia/Shanghai"
+    always: bool = False
+    windows: dict[str, list[Any]] = {}
+    holidays: list[str] = []
+    workdays: list[str] = []
+
+
+class CalendarPatchIn(InputSchema):
+    name: str | None = None
+    always: bool | None = None
+    windows: dict[str, list[Any]] | None = None
+    holidays: list[str] | None = None
+    workdays: list[str] | None = None
+
+
+class CalendarOut(Schema):
+    id: int
+    name: str
+    tz: str
+    always: bool
+    windows: dict[str, list[str]]
+    holidays: list[str]
+    workdays: list[str]

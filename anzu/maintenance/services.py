@@ -247,6 +247,7 @@ def move(
     if to in (S.CANCELLED, S.ENGINEER_ACCEPTED) or (to == S.DISPATCHING and _is_human_staff(by)):
         mark_first_response(ticket, by=by, at=at)
     event = _event(ticket, before=before, after=to, at=at, by=by, note=note, data=data)
+    clocks.clocks_after_transition(ticket, before=before, to=to, at=at)
     audit.record(
         action=f"workorder.{to}",
         obj=ticket,

@@ -15,6 +15,7 @@ from anzu.common.testing import PASSWORD, lease_data, make_tenant, make_user
 from anzu.leasing import services as leasing_services
 from anzu.maintenance.models import EngineerProfile, Ticket
 from anzu.maintenance.services import ticket_create
+from anzu.risk.approvals.testing import approve_as
 
 # 2026-03-10 10:00 UTC = 18:00 in Shanghai (a Tuesday).
 T0 = dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)
@@ -39,9 +40,9 @@ def dispatcher(org: Any) -> Any:
 @pytest.fixture
 def lease(portfolio: dict[str, Any], manager: Any) -> Any:
     data = lease_data(portfolio["u1"], portfolio["customer"])
-    lease = leasing_services.lease_create(by=manager, data=data)
+    lease = approve_as(leasing_services.lease_create(by=manager, data=data))
     lease = leasing_services.lease_submit(lease=lease, by=manager)
-    return leasing_services.lease_activate(lease=lease, by=manager)
+    return approve_as(leasing_services.lease_activate(lease=lease, by=manager))
 
 
 @pytest.fixture

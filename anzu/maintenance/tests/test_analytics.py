@@ -362,6 +362,47 @@ def test_defective_batch_flagged_and_normal_ones_not(
     assert (c3["flagged"], c3["failures"], c3["pieces"]) == (False, 1, 20)
 
 
+def test_evidence_lists_the_latest_work_orders_of_a_large_batch(
+    org: Any, batches: dict[str, Any]
+) -> None:
+    findings = analytics.defective_batches(
+        org.pk, dt.date(2026, 1, 1), dt.date(2026, 3, 31), evidence_limit=2
+    )
+    a1 = next(f for f in findings if f["batch"] == "A1")
+    assert a1["failures"] == 6  # all of them counted
+    assert [t["number"] for t in a1["tickets"]] == batches["numbers"][-2:]  # oldest first
+
+
+def test_batches_respect_the_equipment_scope(org: Any, batches: dict[str, Any]) -> None:
+    from django.db.models import Q
+
+    elsewhere = BuildingFactory(organization=org)
+    findings = analytics.defective_batches(
+        org.pk,
+        dt.date(2026, 1, 1),
+        dt.date(2026, 3, 31),
+        scope=Q(building__project_id__in=[]) | Q(building_id__in=[elsewhere.pk]),
+    )
+    assert findings == []
+
+
+def test_heatmap_page_draws_the_busiest_rows(
+    manager: Any, month: dict[str, Any], monkeypatch: Any
+) -> None:
+    from anzu.maintenance import analytics_views
+
+    monkeypatch.setattr(analytics_views, "HEATMAP_PAGE_ROWS", 2)
+    response = client_for(manager).get(
+        "/workorders/analytics/heatmap/", {"from": "2026-02", "to": "2026-03"}
+    )
+    assert response.status_code == 200
+    rows = response.context["data"]["rows"]
+    # b2 · appliance (2) is the busiest; the ties at 1 go by the usual order (b1 · appliance).
+    assert [(r["category"], r["total"]) for r in rows] == [("appliance", 1), ("appliance", 2)]
+    assert response.context["all_rows"] == 5
+    assert 'id="heatmap-limited"' in response.content.decode()
+
+
 # Operations map --------------------------------------------------------------------------------
 
 

@@ -57,3 +57,42 @@ def test_concurrent_intake_numbers_are_unique_and_consecutive(org, portfolio, di
     # The first intakes of the organization created its defaults exactly once.
     assert SlaPolicy.objects.filter(organization=org).count() == len(clocks.DEFAULT_TARGETS)
     assert Category.objects.filter(organization=org).count() == len(DEFAULT_CATEGORIES)
+
+
+def test_concurrent_policy_creation_keeps_one_per_category_and_urgency(org, admin_user):
+    from anzu.common.errors import ValidationFailed
+
+    calendar = clocks.sla_ensure_default(org.pk).calendar
+    barrier = threading.Barrier(THREADS)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def create(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            clocks.sla_policy_create(
+                organization_id=org.pk,
+                by=admin_user,
+                category="lock.smart_lock",
+                urgency="urgent",
+                first_response_minutes=10 + n,
+                on_site_minutes=120,
+                resolution_minutes=480,
+                calendar_id=calendar.pk,
+            )
+            outcomes.append("created")
+        except ValidationFailed as exc:
+            outcomes.append(f"{exc.field}:{exc.code}")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert sorted(outcomes) == ["created"] + ["urgency:duplicate_policy"] * (THREADS - 1)
+    assert SlaPolicy.objects.filter(category__code="lock.smart_lock", urgency="urgent").count() == 1

@@ -27,7 +27,7 @@ def workweek(org, default_policy):
 
 def calendar_post(**overrides):
     data = {f"windows_{d}": "09:00-18:00" if d < 5 else "" for d in range(7)}
-    data.update({"holidays": "", "workdays": ""})
+    data.update({"name": "工作日 09:00–18:00", "holidays": "", "workdays": ""})
     data.update(overrides)
     return data
 
@@ -223,3 +223,151 @@ def test_calendar_update_requires_review_capability(dispatcher, workweek):
             calendar=workweek, by=dispatcher, windows={}, holidays=[], workdays=[]
         )
     assert not AuditEvent.objects.filter(action="business_calendar.update").exists()
+
+
+# Create, retire, delete ------------------------------------------------------------------------
+
+
+def new_policy_post(calendar, **overrides):
+    data = {
+        "category": "lock.smart_lock",
+        "urgency": "urgent",
+        "first_response_minutes": "15",
+        "on_site_minutes": "120",
+        "resolution_minutes": "480",
+        "auto_verify_hours": "48",
+        "reopen_days": "3",
+        "calendar_id": str(calendar.pk),
+        "pause_states": ["engineer_accepted"],
+    }
+    data.update(overrides)
+    return data
+
+
+def test_new_policy_page_creates_a_policy(admin_user, workweek):
+    client = client_for(admin_user)
+    page = client.get(reverse("workorders:sla_policy_new"))
+    assert page.status_code == 200
+    assert 'name="calendar_id"' in page.content.decode()
+    response = client.post(reverse("workorders:sla_policy_new"), new_policy_post(workweek))
+    assert response.status_code == 302
+    policy = SlaPolicy.objects.get(category__code="lock.smart_lock")
+    assert (policy.urgency, policy.first_response_minutes, policy.calendar_id) == (
+        "urgent",
+        15,
+        workweek.pk,
+    )
+    assert (policy.auto_verify_hours, policy.reopen_days, policy.pause_states) == (
+        48,
+        3,
+        ["engineer_accepted"],
+    )
+    assert AuditEvent.objects.filter(action="sla_policy.create", actor=admin_user).count() == 1
+    listing = client.get(reverse("workorders:sla"))
+    assert reverse("workorders:sla_policy_retire", args=[policy.pk]).encode() in listing.content
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"on_site_minutes": "-10"}, "on_site_minutes"),
+        ({"resolution_minutes": "60"}, "resolution_minutes"),
+        ({"category": "", "urgency": ""}, "urgency"),
+    ],
+)
+def test_new_policy_page_shows_errors_on_the_field(admin_user, workweek, overrides, field):
+    response = client_for(admin_user).post(
+        reverse("workorders:sla_policy_new"), new_policy_post(workweek, **overrides)
+    )
+    assert response.status_code == 422
+    assert list(response.context["form"].errors) == [field]
+    assert not AuditEvent.objects.filter(action="sla_policy.create").exists()
+    assert SlaPolicy.objects.filter(organization=workweek.organization).count() == 3
+
+
+def test_policy_edit_changes_calendar_and_pause_states(admin_user, default_policy, workweek):
+    response = client_for(admin_user).post(
+        reverse("workorders:sla_policy", args=[default_policy.pk]),
+        policy_post(calendar_id=str(workweek.pk), pause_states=["on_site"], reopen_days="10"),
+    )
+    assert response.status_code == 302
+    default_policy.refresh_from_db()
+    assert (default_policy.calendar_id, default_policy.pause_states) == (workweek.pk, ["on_site"])
+    assert default_policy.reopen_days == 10
+
+
+def test_retire_page_and_catch_all_refusal(admin_user, default_policy, workweek):
+    client = client_for(admin_user)
+    client.post(reverse("workorders:sla_policy_new"), new_policy_post(workweek))
+    policy = SlaPolicy.objects.get(category__code="lock.smart_lock")
+    assert client.get(reverse("workorders:sla_policy_retire", args=[policy.pk])).status_code == 405
+    response = client.post(reverse("workorders:sla_policy_retire", args=[policy.pk]))
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert policy.is_active is False
+    response = client.post(
+        reverse("workorders:sla_policy_retire", args=[default_policy.pk]), follow=True
+    )
+    default_policy.refresh_from_db()
+    assert default_policy.is_active is True
+    assert "兜底" in response.content.decode() or "catch-all" in response.content.decode()
+
+
+def test_new_calendar_page_and_delete(admin_user, default_policy):
+    client = client_for(admin_user)
+    assert client.get(reverse("workorders:calendar_new")).status_code == 200
+    response = client.post(
+        reverse("workorders:calendar_new"),
+        calendar_post(name="维修班次", windows_0="08:00-12:00, 13:00-20:00", holidays="2026-10-01"),
+    )
+    assert response.status_code == 302
+    created = BusinessCalendar.objects.get(name="维修班次")
+    assert created.windows["0"] == [["08:00", "12:00"], ["13:00", "20:00"]]
+    assert created.holidays == ["2026-10-01"]
+    response = client.post(reverse("workorders:calendar_delete", args=[created.pk]))
+    assert response.status_code == 302
+    assert not BusinessCalendar.objects.filter(pk=created.pk).exists()
+    assert AuditEvent.objects.filter(action="business_calendar.delete").count() == 1
+    in_use = default_policy.calendar
+    client.post(reverse("workorders:calendar_delete", args=[in_use.pk]))
+    assert BusinessCalendar.objects.filter(pk=in_use.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"windows_1": "09:00-12:00, 11:30-18:00"}, "windows_1"),
+        ({"windows_2": "18:00-09:00"}, "windows_2"),
+        ({"name": ""}, "name"),
+        ({"name": "24×7"}, "name"),
+    ],
+)
+def test_new_calendar_page_errors_on_the_field(admin_user, default_policy, overrides, field):
+    before = BusinessCalendar.objects.count()
+    response = client_for(admin_user).post(
+        reverse("workorders:calendar_new"), calendar_post(**{"name": "新日历", **overrides})
+    )
+    assert response.status_code == 422
+    assert list(response.context["form"].errors) == [field]
+    assert BusinessCalendar.objects.count() == before
+
+
+def test_create_retire_delete_pages_need_the_review_capability(
+    dispatcher, default_policy, workweek
+):
+    client = client_for(dispatcher)
+    assert client.get(reverse("workorders:sla_policy_new")).status_code == 403
+    assert client.get(reverse("workorders:calendar_new")).status_code == 403
+    retire = reverse("workorders:sla_policy_retire", args=[default_policy.pk])
+    assert client.post(retire).status_code == 403
+    assert client.post(reverse("workorders:calendar_delete", args=[workweek.pk])).status_code == 403
+    assert BusinessCalendar.objects.filter(pk=workweek.pk).exists()
+
+
+def test_retire_and_delete_of_other_org_are_404(default_policy, workweek):
+    outsider = client_for(make_user(OrganizationFactory(), "admin", username="outsider2"))
+    retire = reverse("workorders:sla_policy_retire", args=[default_policy.pk])
+    assert outsider.post(retire).status_code == 404
+    delete = reverse("workorders:calendar_delete", args=[workweek.pk])
+    assert outsider.post(delete).status_code == 404
+    assert BusinessCalendar.objects.filter(pk=workweek.pk).exists()

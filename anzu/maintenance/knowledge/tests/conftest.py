@@ -13,6 +13,7 @@ from anzu.leasing import services as leasing_services
 from anzu.leasing.models import Lease
 from anzu.maintenance import services as ticket_services
 from anzu.maintenance.knowledge import services
+from anzu.risk.approvals.testing import approve_as
 
 
 @pytest.fixture(autouse=True)
@@ -37,9 +38,9 @@ def cs(org: Any) -> Any:
 def make_lease(portfolio: dict[str, Any], manager: Any) -> Callable[..., Lease]:
     def make(unit: str = "u1", customer: Any = None, **terms: Any) -> Lease:
         data = lease_data(portfolio[unit], customer or portfolio["customer"], **terms)
-        lease = leasing_services.lease_create(by=manager, data=data)
+        lease = approve_as(leasing_services.lease_create(by=manager, data=data))
         lease = leasing_services.lease_submit(lease=lease, by=manager)
-        return leasing_services.lease_activate(lease=lease, by=manager)
+        return approve_as(leasing_services.lease_activate(lease=lease, by=manager))
 
     return make
 
