@@ -11,11 +11,20 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from anzu.contracts.choices import ContractSource, ContractStatus, RiskLevel
+from anzu.contracts.choices import (
+    BatchStatus,
+    ContractSource,
+    ContractStatus,
+    FieldStatus,
+    RiskLevel,
+    RuleSetStatus,
+)
 from anzu.core.models import Organization
 
 
 class Contract(models.Model):
+    """One archived contract file, its full text and its reviewed key fields."""
+
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
     project = models.ForeignKey(
         "portfolio.Project", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -63,6 +72,19 @@ class Contract(models.Model):
         _("risk level"), max_length=10, choices=RiskLevel.choices, blank=True
     )
     terminated_on = models.DateField(_("termination date"), null=True, blank=True)
+    # The market rent the review compared against (None: no unit or no comparable units).
+    market_rent = models.DecimalField(
+        _("market rent"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    rule_set_version = models.PositiveIntegerField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    batch = models.ForeignKey(
+        "contracts.ContractBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contracts",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -95,6 +117,9 @@ class ContractPage(models.Model):
     # [{"text", "box": [[x, y] * 4], "confidence", "start", "end"}] for OCR pages; [] otherwise.
     lines = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=20, choices=ContractSource.choices)
+    # Size of the page image the OCR boxes refer to (0 for text pages).
+    image_width = models.PositiveIntegerField(default=0)
+    image_height = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["contract", "number"]
@@ -104,3 +129,146 @@ class ContractPage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract_id} p.{self.number}"
+
+
+class ContractField(models.Model):
+    """One extracted key field with its provenance and review state.
+
+    ``start``/``end`` are offsets into ``Contract.text`` (``evidence == text[start:end]``);
+    ``page`` is the page holding ``start`` and ``box`` the OCR line box on that page, if any.
+    ``value`` is JSON: dates as ISO strings, amounts and rates as decimal strings.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="fields")
+    name = models.CharField(_("field"), max_length=40)
+    value = models.JSONField(_("value"), null=True, blank=True)
+    evidence = models.TextField(_("evidence"), blank=True)
+    start = models.PositiveIntegerField(null=True, blank=True)
+    end = models.PositiveIntegerField(null=True, blank=True)
+    page = models.PositiveIntegerField(null=True, blank=True)
+    box = models.JSONField(null=True, blank=True)
+    confidence = models.FloatField(default=0.0)
+    status = models.CharField(
+        _("review state"), max_length=20, choices=FieldStatus.choices, default=FieldStatus.AUTO
+    )
+    original_value = models.JSONField(null=True, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "name"], name="uniq_contract_field"),
+            models.CheckConstraint(
+                condition=models.Q(confidence__gte=0) & models.Q(confidence__lte=1),
+                name="contract_field_confidence_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "contract"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id}:{self.name}"
+
+
+class ContractFinding(models.Model):
+    """One point to check found by the review, with its basis and evidence span."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="findings")
+    code = models.CharField(max_length=40)
+    severity = models.CharField(_("severity"), max_length=10, choices=RiskLevel.choices)
+    message = models.TextField(_("point to check"))
+    basis = models.CharField(_("basis"), max_length=300, blank=True)
+    evidence = models.TextField(_("evidence"), blank=True)
+    start = models.PositiveIntegerField(null=True, blank=True)
+    end = models.PositiveIntegerField(null=True, blank=True)
+    page = models.PositiveIntegerField(null=True, blank=True)
+    rule_set_version = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["contract", "id"]
+        indexes = [models.Index(fields=["code"])]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id}:{self.code}"
+
+
+class ReviewRuleSet(models.Model):
+    """One version of an organization's review settings: thresholds and the enabled rule codes.
+
+    Versions are numbered 1, 2, … per organization. A published version is never edited; saving
+    changes writes the draft, publishing the draft retires the version published before. The
+    database allows at most one draft and one published version per organization.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=RuleSetStatus.choices, default=RuleSetStatus.DRAFT
+    )
+    thresholds = models.JSONField(_("thresholds"), default=dict)
+    enabled_codes = models.JSONField(_("enabled rules"), default=list)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organization_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "version"], name="uniq_review_rule_set_version"
+            ),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(status=RuleSetStatus.PUBLISHED),
+                name="uniq_review_rule_set_published",
+            ),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(status=RuleSetStatus.DRAFT),
+                name="uniq_review_rule_set_draft",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} ({self.status})"
+
+
+class ContractBatch(models.Model):
+    """A background upload of many files (a zip or several files) with progress counts.
+
+    The files wait under ``MEDIA_ROOT/contract-batches/<id>/`` until the job has archived them;
+    ``errors`` holds one ``{"file", "code", "message"}`` per file that could not be archived.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(
+        "portfolio.Project", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    building = models.ForeignKey(
+        "portfolio.Building", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    files = models.JSONField(default=list)
+    errors = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"batch {self.pk}"

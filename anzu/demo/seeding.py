@@ -341,6 +341,10 @@ def _write(
                 },
             )
         )
+    # Archived lease contracts (text, reviewed; no OCR): anzu.contracts.demo.
+    from anzu.contracts.demo import seed_contracts
+
+    seed_contracts(org)
     audit.record(
         action="demo.seed",
         obj=org,

@@ -19,6 +19,7 @@ from anzu.leasing.choices import CustomerKind, LeaseStatus
 from anzu.leasing.idnumbers import phone_problem, resident_id_problem, uscc_problem
 from anzu.leasing.models import Customer, Lease
 from anzu.portfolio.models import Building, Equipment, Project, Unit
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 
@@ -195,15 +196,17 @@ def test_lease_numbers_continue_after_the_demo(seeded):
     unit = Unit.objects.filter(organization=org, status="vacant").first()
     customer = Customer.objects.filter(organization=org).first()
     start = clock.today() + dt.timedelta(days=400)
-    lease = services.lease_create(
-        by=manager,
-        data={
-            "unit_id": unit.pk,
-            "customer_id": customer.pk,
-            "start_date": start.isoformat(),
-            "end_date": (start + dt.timedelta(days=364)).isoformat(),
-            "monthly_rent": "3000.00",
-        },
+    lease = approve_as(
+        services.lease_create(
+            by=manager,
+            data={
+                "unit_id": unit.pk,
+                "customer_id": customer.pk,
+                "start_date": start.isoformat(),
+                "end_date": (start + dt.timedelta(days=364)).isoformat(),
+                "monthly_rent": "3000.00",
+            },
+        )
     )
     counter = Counter.objects.get(organization=org, name=f"lease-{start.year}")
     assert lease.code == f"L{start.year}-{counter.value:06d}"
