@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AgreementsConfig(AppConfig):
+    name = "anzu.leasing.agreements"
+    label = "agreements"
+    verbose_name = "Lease agreements"
