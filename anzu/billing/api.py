@@ -22,14 +22,21 @@ from anzu.billing.schemas import (
     BillFilters,
     BillOut,
     ChargeIn,
+    CreditRefundIn,
+    DepositRefundIn,
     LedgerOut,
     PaymentCreatedOut,
     PaymentFilters,
     PaymentIn,
     PaymentOut,
+    RefundOut,
+    WriteOffIn,
 )
 from anzu.common import clock
 from anzu.common.api import ERRORS, PageOut, PageParams, caller, page_of
+from anzu.core import access
+from anzu.risk.approvals.schemas import ACCEPTED
+from anzu.risk.approvals.web import accepted, is_request
 
 router = Router(tags=["billing"])
 
@@ -121,3 +128,56 @@ def receivables_aging(request: HttpRequest, filters: Query[AgingFilters]) -> Any
         if value not in (None, ""):
             base = base.filter(**{name: value})
     return selectors.aging(user, today=clock.today(), base=base)
+
+
+# Guarded money movements: each answers 202 with the approval request (see docs/approvals.md).
+
+
+def _refund_out(user: Any, refund: Any) -> dict[str, Any]:
+    show = billing_access.sees_amounts(user)
+    return {
+        "id": refund.pk,
+        "kind": refund.kind,
+        "kind_label": refund.get_kind_display(),
+        "payment_id": refund.payment_id,
+        "amount": refund.amount if show else None,
+        "channel": refund.channel,
+        "reference": refund.reference,
+        "reason": refund.reason,
+        "created_at": refund.created_at,
+    }
+
+
+@router.post(
+    "/leases/{int:lease_id}/deposit-refund", response={201: RefundOut, **ACCEPTED, **ERRORS}
+)
+def deposit_refund(request: HttpRequest, lease_id: int, payload: DepositRefundIn) -> Any:
+    user = caller(request)
+    access.require(user, "billing.write")
+    lease = billing_access.lease_for_billing(user, lease_id)
+    result = services.deposit_refund(lease=lease, by=user, **payload.model_dump())
+    if is_request(result):
+        return accepted(user, result)  # type: ignore[arg-type]
+    return Status(201, _refund_out(user, result))
+
+
+@router.post("/payments/{int:payment_id}/refund", response={201: RefundOut, **ACCEPTED, **ERRORS})
+def credit_refund(request: HttpRequest, payment_id: int, payload: CreditRefundIn) -> Any:
+    user = caller(request)
+    access.require(user, "billing.write")
+    payment = billing_access.payment_for_user(user, payment_id)
+    result = services.credit_refund(payment=payment, by=user, **payload.model_dump())
+    if is_request(result):
+        return accepted(user, result)  # type: ignore[arg-type]
+    return Status(201, _refund_out(user, result))
+
+
+@router.post("/bills/{int:bill_id}/write-off", response={200: BillOut, **ACCEPTED, **ERRORS})
+def bill_write_off(request: HttpRequest, bill_id: int, payload: WriteOffIn) -> Any:
+    user = caller(request)
+    access.require(user, "billing.write")
+    bill = billing_access.bill_for_user(user, bill_id)
+    result = services.bill_write_off(bill=bill, by=user, reason=payload.reason)
+    if is_request(result):
+        return accepted(user, result)  # type: ignore[arg-type]
+    return present_bill(user, billing_access.bill_for_user(user, bill_id))

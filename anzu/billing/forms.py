@@ -62,6 +62,19 @@ class DepositRefundForm(ServiceForm):
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
 
+class CreditRefundForm(ServiceForm):
+    payment_id = forms.IntegerField(label=_("Payment #"), min_value=1)
+    amount = forms.CharField(label=_("Amount (¥)"), max_length=20)
+    channel = forms.ChoiceField(label=_("Channel"), choices=PaymentChannel.choices)
+    reference = forms.CharField(label=_("Reference"), max_length=64, required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class WriteOffForm(ServiceForm):
+    bill_id = forms.IntegerField(label=_("Bill #"), min_value=1)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
 class ReceivablesFilterForm(forms.Form):
     project_id = forms.TypedChoiceField(
         label=_("Project"), required=False, coerce=int, empty_value=None

@@ -126,6 +126,24 @@ class RefundOut(Schema):
     created_at: dt.datetime
 
 
+class DepositRefundIn(InputSchema):
+    channel: str
+    amount: Decimal | None = None
+    reference: str = ""
+    reason: str = ""
+
+
+class CreditRefundIn(InputSchema):
+    amount: Decimal
+    channel: str
+    reference: str = ""
+    reason: str = ""
+
+
+class WriteOffIn(InputSchema):
+    reason: str
+
+
 class LedgerOut(Schema):
     lease_id: int
     lease_code: str

@@ -42,6 +42,8 @@ from anzu.core.models import User
 from anzu.leasing import access as leasing_access
 from anzu.leasing.choices import LeaseStatus
 from anzu.leasing.models import Customer, Lease
+from anzu.risk.approvals.guard import guard
+from anzu.risk.approvals.models import ApprovalRequest
 
 ZERO = Decimal("0.00")
 CHARGEABLE_LEASE_STATUSES = (LeaseStatus.ACTIVE, LeaseStatus.TERMINATED, LeaseStatus.EXPIRED)
@@ -518,13 +520,46 @@ def credit_refund(
     channel: str,
     reference: str = "",
     reason: str = "",
-) -> Refund:
-    """Pay back part or all of a payment's unallocated credit."""
+    approval: ApprovalRequest | None = None,
+) -> Refund | ApprovalRequest:
+    """Pay back part or all of a payment's unallocated credit.
+
+    Guarded (``billing.credit_refund``): without an executing approval this returns the
+    approval request instead of paying anything back.
+    """
     access.require(by, "billing.write")
     money = to_money(amount, field="amount", allow_zero=False)
     channel = v.choice(channel, field="channel", choices=PaymentChannel.choices)
     reference = v.text(reference, field="reference", max_length=64, required=False)
     reason = v.text(reason, field="reason", max_length=300, required=False)
+    current = Payment.objects.get(pk=payment.pk)
+    if money > current.unallocated:
+        raise ValidationFailed(
+            "exceeds_credit", "More than the payment's unallocated credit.", field="amount"
+        )
+    pending = guard(
+        "billing.credit_refund",
+        by=by,
+        args={
+            "payment_id": payment.pk,
+            "amount": money,
+            "channel": channel,
+            "reference": reference,
+            "reason": reason,
+        },
+        approval=approval,
+        summary=f"{current.reference or current.pk}",
+        diff=[
+            ("credit", current.unallocated, current.unallocated - money),
+            ("amount", None, money),
+            ("channel", None, channel),
+            ("reason", None, reason),
+        ],
+        amount=money,
+        obj=current,
+    )
+    if pending is not None:
+        return pending
     with transaction.atomic():
         locked = Payment.objects.select_for_update().get(pk=payment.pk)
         if money > locked.unallocated:
@@ -633,13 +668,120 @@ def deposit_refund(
     amount: Any = None,
     reference: str = "",
     reason: str = "",
-) -> Refund:
-    """Pay back deposit held (all of it unless ``amount`` is given)."""
+    approval: ApprovalRequest | None = None,
+) -> Refund | ApprovalRequest:
+    """Pay back deposit held (all of it unless ``amount`` is given).
+
+    Guarded (``billing.deposit_refund``): without an executing approval this returns the
+    approval request. The move-out settlement, itself approved by a second person, refunds
+    through :func:`deposit_refund_for_settlement`.
+    """
     access.require(by, "billing.write")
     channel = v.choice(channel, field="channel", choices=PaymentChannel.choices)
     reference = v.text(reference, field="reference", max_length=64, required=False)
     reason = v.text(reason, field="reason", max_length=300, required=False)
     requested = None if amount in (None, "") else to_money(amount, field="amount", allow_zero=False)
+    if approval is None:
+        current = Lease.objects.get(pk=lease.pk)
+        held = deposit_balance(current.pk)
+        if current.status not in (LeaseStatus.TERMINATED, LeaseStatus.EXPIRED):
+            _lock_lease_for_deposit(current)  # raises lease_running
+        if held <= 0:
+            raise ValidationFailed(
+                "no_deposit", "No deposit is held for this lease.", field="lease_id"
+            )
+        if requested is not None and requested > held:
+            raise ValidationFailed("exceeds_deposit", "More than the deposit held.", field="amount")
+        pending = guard(
+            "billing.deposit_refund",
+            by=by,
+            args={
+                "lease_id": lease.pk,
+                "channel": channel,
+                "amount": requested,
+                "reference": reference,
+                "reason": reason,
+            },
+            summary=f"{current.code}",
+            diff=[
+                ("deposit_held", held, held - (requested or held)),
+                ("amount", None, requested or held),
+                ("channel", None, channel),
+                ("reason", None, reason),
+            ],
+            amount=requested or held,
+            obj=current,
+            project_id=current.project_id,
+            building_id=current.building_id,
+        )
+        if pending is not None:
+            return pending
+    else:
+        guard(
+            "billing.deposit_refund",
+            by=by,
+            args={
+                "lease_id": lease.pk,
+                "channel": channel,
+                "amount": requested,
+                "reference": reference,
+                "reason": reason,
+            },
+            approval=approval,
+        )
+    return _deposit_refund(
+        lease=lease,
+        by=by,
+        channel=channel,
+        requested=requested,
+        reference=reference,
+        reason=reason,
+    )
+
+
+def deposit_refund_for_settlement(
+    *, case: Any, by: User, channel: str, amount: Any, reference: str = "", reason: str = ""
+) -> Refund:
+    """The deposit refund of a move-out settlement closed by ``by``.
+
+    The settlement statement (and its refund) was approved by a person other than its preparer
+    (``settlement_approve``), so this path is already four-eyes; it refuses any case that is not
+    approved that way.
+    """
+    from anzu.billing.settlement.choices import SettlementStatus
+
+    access.require(by, "billing.write")
+    if (
+        case.status != SettlementStatus.APPROVED
+        or case.approved_by_id is None
+        or case.approved_by_id == case.prepared_by_id
+        or case.lease_id is None
+    ):
+        raise ValidationFailed(
+            "not_approved", "The settlement is not approved.", field="settlement"
+        )
+    channel = v.choice(channel, field="channel", choices=PaymentChannel.choices)
+    reference = v.text(reference, field="reference", max_length=64, required=False)
+    reason = v.text(reason, field="reason", max_length=300, required=False)
+    return _deposit_refund(
+        lease=Lease.objects.get(pk=case.lease_id),
+        by=by,
+        channel=channel,
+        requested=to_money(amount, field="amount", allow_zero=False),
+        reference=reference,
+        reason=reason,
+    )
+
+
+def _deposit_refund(
+    *,
+    lease: Lease,
+    by: User,
+    channel: str,
+    requested: Decimal | None,
+    reference: str,
+    reason: str,
+) -> Refund:
     with transaction.atomic():
         locked = _lock_lease_for_deposit(lease)
         held = deposit_balance(locked.pk)
@@ -677,3 +819,72 @@ def deposit_refund(
             changes={"lease": locked.pk, "amount": money, "channel": channel, "reason": reason},
         )
     return refund
+
+
+# Write-offs ---------------------------------------------------------------------------------
+
+
+def bill_write_off(
+    *, bill: Bill, by: User, reason: str, approval: ApprovalRequest | None = None
+) -> Bill | ApprovalRequest:
+    """Waive the unpaid remainder of an open bill, with a reason (核销).
+
+    The bill's amount drops to what was paid (a bill with nothing paid becomes void), in one
+    locked update; the waived amount and the original amount are kept in the audit event.
+    Guarded (``billing.write_off``): without an executing approval this returns the approval
+    request.
+    """
+    access.require(by, "billing.write")
+    reason = v.text(reason, field="reason", max_length=300)
+    current = Bill.objects.get(pk=bill.pk)
+    if current.status != BillStatus.OPEN or current.amount <= current.paid_amount:
+        raise ValidationFailed("not_open", "Only an open bill can be written off.", field="bill")
+    waived = current.amount - current.paid_amount
+    pending = guard(
+        "billing.write_off",
+        by=by,
+        args={"bill_id": current.pk, "reason": reason},
+        approval=approval,
+        summary=f"{current}",
+        diff=[
+            ("outstanding", waived, ZERO),
+            ("amount", current.amount, current.paid_amount),
+            ("reason", None, reason),
+        ],
+        amount=waived,
+        obj=current,
+        project_id=current.project_id,
+        building_id=current.building_id,
+    )
+    if pending is not None:
+        return pending
+    with transaction.atomic():
+        locked = Bill.objects.select_for_update().get(pk=current.pk)
+        if locked.status != BillStatus.OPEN or locked.amount <= locked.paid_amount:
+            raise ValidationFailed(
+                "not_open", "Only an open bill can be written off.", field="bill"
+            )
+        waived = locked.amount - locked.paid_amount
+        status = BillStatus.VOID if locked.paid_amount == 0 else BillStatus.PAID
+        Bill.objects.filter(pk=locked.pk).update(
+            amount=F("paid_amount") if status == BillStatus.PAID else F("amount"),
+            status=status,
+            updated_at=clock.now(),
+        )
+        audit.record(
+            action="bill.write_off",
+            obj=locked,
+            organization=locked.organization_id,
+            actor=by,
+            changes={
+                "status": [BillStatus.OPEN, status],
+                "amount": [
+                    locked.amount,
+                    locked.paid_amount if status == BillStatus.PAID else locked.amount,
+                ],
+                "waived": waived,
+                "reason": reason,
+            },
+        )
+        locked.refresh_from_db()
+    return locked

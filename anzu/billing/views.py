@@ -13,7 +13,14 @@ from django.views.decorators.http import require_POST
 from anzu.billing import access as billing_access
 from anzu.billing import selectors, services
 from anzu.billing.choices import BillStatus
-from anzu.billing.forms import ChargeForm, DepositRefundForm, PaymentForm, ReceivablesFilterForm
+from anzu.billing.forms import (
+    ChargeForm,
+    CreditRefundForm,
+    DepositRefundForm,
+    PaymentForm,
+    ReceivablesFilterForm,
+    WriteOffForm,
+)
 from anzu.billing.presenters import present_bill
 from anzu.common import clock
 from anzu.common.errors import DomainError
@@ -24,6 +31,7 @@ from anzu.core.views import fetch, page_number, querystring_without_page, staff_
 from anzu.leasing.choices import LeaseStatus
 from anzu.leasing.models import Lease
 from anzu.portfolio import access as portfolio_access
+from anzu.risk.approvals.web import is_request, submitted
 
 
 def _add_error(form: Any, err: DomainError) -> None:
@@ -58,6 +66,8 @@ def _render_ledger(
             "can_write": can_write and lease.status != LeaseStatus.VOID,
             "can_settle_deposit": can_write and moved_out,
             "refund_form": refund_form or DepositRefundForm(auto_id="refund_%s"),
+            "credit_refund_form": CreditRefundForm(auto_id="credit_refund_%s"),
+            "write_off_form": WriteOffForm(auto_id="write_off_%s"),
         },
         status=status,
     )
@@ -78,13 +88,17 @@ def ledger_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         form = DepositRefundForm(request.POST, auto_id="refund_%s")
         if form.is_valid():
             try:
-                services.deposit_refund(lease=lease, by=user, **form.cleaned_data)
+                result = services.deposit_refund(lease=lease, by=user, **form.cleaned_data)
             except DomainError as err:
                 form.add_domain_error(err)
             else:
+                if is_request(result):
+                    return submitted(request, result)  # type: ignore[arg-type]
                 messages.success(request, _("Deposit refund recorded."))
                 return redirect("billing:ledger", pk=lease.pk)
         return _render_ledger(request, lease, refund_form=form, status=422)
+    if action in ("credit-refund", "write-off"):
+        return _guarded_ledger_action(request, lease, action)
     try:
         if action == "credit-apply":
             applied = services.credit_apply_for_lease(lease=lease, by=user)
@@ -96,6 +110,37 @@ def ledger_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             raise Http404
     except DomainError as err:
         messages.error(request, localized_message(err))
+    return redirect("billing:ledger", pk=lease.pk)
+
+
+def _guarded_ledger_action(request: HttpRequest, lease: Lease, action: str) -> HttpResponse:
+    """Refund a payment's credit or write off a bill of this lease: both wait for approval."""
+    user: Any = request.user
+    form: Any = (
+        CreditRefundForm(request.POST) if action == "credit-refund" else WriteOffForm(request.POST)
+    )
+    if not form.is_valid():
+        messages.error(request, _("The form was incomplete; reload the page and try again."))
+        return redirect("billing:ledger", pk=lease.pk)
+    data = dict(form.cleaned_data)
+    result: Any
+    try:
+        if action == "credit-refund":
+            payment = fetch(billing_access.payment_for_user, user, data.pop("payment_id"))
+            if payment.lease_id not in (None, lease.pk):
+                raise Http404
+            result = services.credit_refund(payment=payment, by=user, **data)
+        else:
+            bill = fetch(billing_access.bill_for_user, user, data.pop("bill_id"))
+            if bill.lease_id != lease.pk:
+                raise Http404
+            result = services.bill_write_off(bill=bill, by=user, reason=data["reason"])
+    except DomainError as err:
+        messages.error(request, localized_message(err))
+        return redirect("billing:ledger", pk=lease.pk)
+    if is_request(result):
+        return submitted(request, result)
+    messages.success(request, _("Done."))
     return redirect("billing:ledger", pk=lease.pk)
 
 

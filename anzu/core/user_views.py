@@ -15,6 +15,7 @@ from anzu.core.models import AuditEvent, User
 from anzu.core.user_forms import RolesForm, ScopeForm, StaffUserForm, TenantUserForm
 from anzu.core.views import fetch, staff_view
 from anzu.portfolio.access import buildings_for_user, projects_for_user
+from anzu.risk.approvals.web import is_request, submitted
 
 
 def _scope_choices(user: Any) -> dict[str, Any]:
@@ -50,7 +51,13 @@ def user_create(request: HttpRequest) -> HttpResponse:
             form.add_domain_error(err)
         else:
             return render(
-                request, "core/users/created.html", {"account": account, "password": password}
+                request,
+                "core/users/created.html",
+                {
+                    "account": account,
+                    "password": password,
+                    "role_request": account.__dict__.get("role_request"),
+                },
             )
     return render(
         request, "core/users/form.html", {"form": form}, status=422 if form.errors else 200
@@ -102,11 +109,13 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if which == "roles":
                 roles_form = RolesForm(request.POST, prefix="roles")
                 if roles_form.is_valid():
-                    user_services.user_set_roles(
+                    result = user_services.user_set_roles(
                         user=account,
                         by=request.user,  # type: ignore[arg-type]
                         roles=roles_form.cleaned_data["roles"],
                     )
+                    if is_request(result):  # a second administrator approves the grant
+                        return submitted(request, result)
                     return redirect("user_detail", pk=account.pk)
             elif which == "scope":
                 scope_form = ScopeForm(request.POST, prefix="scope", **choices)

@@ -132,7 +132,7 @@ def staff_user_create(*, by: User, data: dict[str, Any]) -> tuple[User, str | No
                 user.save()
         except IntegrityError:
             raise Conflict("duplicate", "This username is taken.", field="username") from None
-        RoleGrant.objects.bulk_create([RoleGrant(user=user, role=r) for r in cleaned["roles"]])
+        # Roles are granted through an approval request (``core.role_grant``), made below.
         _write_scope(user, projects, buildings)
         audit.record(
             action="user.create",
@@ -141,16 +141,25 @@ def staff_user_create(*, by: User, data: dict[str, Any]) -> tuple[User, str | No
             actor=by,
             changes={
                 "username": [None, user.username],
-                "roles": [None, cleaned["roles"]],
+                "roles_requested": cleaned["roles"],
                 "scope_all": [None, user.scope_all],
                 "project_ids": [None, projects],
                 "building_ids": [None, buildings],
             },
         )
+        user.__dict__["role_request"] = user_set_roles(user=user, by=by, roles=cleaned["roles"])
     return user, (password if generated else None)
 
 
-def user_set_roles(*, user: User, by: User, roles: Any) -> User:
+def user_set_roles(*, user: User, by: User, roles: Any, approval: Any = None) -> Any:
+    """Grant or change a staff user's roles.
+
+    Guarded (``core.role_grant``): without an executing approval this returns the approval
+    request (see :mod:`anzu.risk.approvals`) and no role changes until a second person with
+    ``users.manage`` approves it. Otherwise returns the user.
+    """
+    from anzu.risk.approvals.guard import guard
+
     access.require(by, "users.manage")
     new_roles = _roles(roles)
     if user.pk == by.pk and Role.ADMIN not in new_roles:
@@ -159,6 +168,22 @@ def user_set_roles(*, user: User, by: User, roles: Any) -> User:
         )
     if user.kind != UserKind.STAFF:
         raise ValidationFailed("invalid", "Only staff accounts have roles.", field="roles")
+    if user.organization_id != access.org_id(by):
+        raise NotFound("user")
+    current = sorted(RoleGrant.objects.filter(user=user).values_list("role", flat=True))
+    if current == new_roles and approval is None:
+        return user
+    pending = guard(
+        "core.role_grant",
+        by=by,
+        args={"user_id": user.pk, "roles": new_roles},
+        approval=approval,
+        summary=user.username,
+        diff=[("roles", current, new_roles)],
+        obj=user,
+    )
+    if pending is not None:
+        return pending
     with transaction.atomic():
         old = sorted(RoleGrant.objects.filter(user=user).values_list("role", flat=True))
         if old != new_roles:

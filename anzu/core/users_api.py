@@ -11,6 +11,8 @@ from ninja import Query, Router, Schema, Status
 from anzu.common.api import ERRORS, InputSchema, PageOut, PageParams, caller, page_of
 from anzu.core import users as user_services
 from anzu.core.models import User
+from anzu.risk.approvals.schemas import ACCEPTED
+from anzu.risk.approvals.web import accepted, is_request
 
 router = Router(tags=["users"])
 
@@ -32,6 +34,8 @@ class UserOut(Schema):
 
 class UserCreatedOut(UserOut):
     initial_password: str | None
+    # The roles asked for wait for a second administrator (``core.role_grant``).
+    role_request_id: int | None = None
 
 
 class StaffUserIn(InputSchema):
@@ -109,7 +113,15 @@ def user_create(request: HttpRequest, payload: StaffUserIn) -> Any:
     account, password = user_services.staff_user_create(
         by=caller(request), data=payload.model_dump()
     )
-    return Status(201, {**present_user(_fresh(account.pk)), "initial_password": password})
+    role_request = account.__dict__.get("role_request")
+    return Status(
+        201,
+        {
+            **present_user(_fresh(account.pk)),
+            "initial_password": password,
+            "role_request_id": getattr(role_request, "pk", None),
+        },
+    )
 
 
 @router.post("/users/tenants", response={201: UserCreatedOut, **ERRORS})
@@ -123,11 +135,14 @@ def tenant_create(request: HttpRequest, payload: TenantUserIn) -> Any:
     return Status(201, {**present_user(_fresh(account.pk)), "initial_password": password})
 
 
-@router.put("/users/{int:user_id}/roles", response={200: UserOut, **ERRORS})
+@router.put("/users/{int:user_id}/roles", response={200: UserOut, **ACCEPTED, **ERRORS})
 def user_roles(request: HttpRequest, user_id: int, payload: RolesIn) -> Any:
+    """Guarded (``core.role_grant``): answers 202 with the approval request."""
     by = caller(request)
     account = user_services.user_for_user(by, user_id)
-    user_services.user_set_roles(user=account, by=by, roles=payload.roles)
+    result = user_services.user_set_roles(user=account, by=by, roles=payload.roles)
+    if is_request(result):
+        return accepted(by, result)
     return present_user(_fresh(account.pk))
 
 

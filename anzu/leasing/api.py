@@ -37,6 +37,8 @@ from anzu.leasing.schemas import (
     VersionIn,
     VoidIn,
 )
+from anzu.risk.approvals.schemas import ACCEPTED
+from anzu.risk.approvals.web import accepted, is_request
 
 router = Router(tags=["leasing"])
 
@@ -149,11 +151,14 @@ def _present_fresh(user: User, lease: Lease) -> dict[str, Any]:
     return present_lease(user, leasing_access.lease_for_user(user, lease.pk))
 
 
-@router.post("/leases", response={201: LeaseOut, **ERRORS})
+@router.post("/leases", response={201: LeaseOut, **ACCEPTED, **ERRORS})
 def lease_create(request: HttpRequest, payload: LeaseIn) -> Any:
+    """Guarded: answers 202 with the approval request unless the rule does not apply."""
     user = caller(request)
     lease = services.lease_create(by=user, data=payload.model_dump())
-    return Status(201, _present_fresh(user, lease))
+    if is_request(lease):
+        return accepted(user, lease)  # type: ignore[arg-type]
+    return Status(201, _present_fresh(user, lease))  # type: ignore[arg-type]
 
 
 @router.get("/leases/{int:lease_id}", response={200: LeaseOut, **ERRORS})
@@ -162,14 +167,16 @@ def lease_detail(request: HttpRequest, lease_id: int) -> Any:
     return present_lease(user, leasing_access.lease_for_user(user, lease_id))
 
 
-@router.patch("/leases/{int:lease_id}", response={200: LeaseOut, **ERRORS})
+@router.patch("/leases/{int:lease_id}", response={200: LeaseOut, **ACCEPTED, **ERRORS})
 def lease_update(request: HttpRequest, lease_id: int, payload: LeasePatch) -> Any:
     user = caller(request)
     lease = leasing_access.lease_for_user(user, lease_id)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version", None)
-    lease = services.lease_update(lease=lease, by=user, data=data, expected_version=version)
-    return _present_fresh(user, lease)
+    result = services.lease_update(lease=lease, by=user, data=data, expected_version=version)
+    if is_request(result):  # a rent change of an active lease waits for approval
+        return accepted(user, result)  # type: ignore[arg-type]
+    return _present_fresh(user, result)  # type: ignore[arg-type]
 
 
 # Lease actions ----------------------------------------------------------------------------
@@ -178,15 +185,17 @@ def lease_update(request: HttpRequest, lease_id: int, payload: LeasePatch) -> An
 _ACTION_FIELDS = {"terminated_on": "on", "termination_reason": "reason"}
 
 
-def _act(request: HttpRequest, lease_id: int, action: Callable[[User, Lease], Lease]) -> Any:
+def _act(request: HttpRequest, lease_id: int, action: Callable[[User, Lease], Any]) -> Any:
     user = caller(request)
     lease = leasing_access.lease_for_user(user, lease_id)
     try:
-        lease = action(user, lease)
+        result = action(user, lease)
     except ValidationFailed as exc:
         exc.field = _ACTION_FIELDS.get(exc.field or "", exc.field)
         raise
-    return _present_fresh(user, lease)
+    if is_request(result):  # a guarded action (activation) waits for approval
+        return accepted(user, result)
+    return _present_fresh(user, result)
 
 
 def _version(payload: VersionIn | None) -> int | None:
@@ -204,7 +213,7 @@ def lease_submit(request: HttpRequest, lease_id: int, payload: VersionIn | None 
     )
 
 
-@router.post("/leases/{int:lease_id}/activate", response={200: LeaseOut, **ERRORS})
+@router.post("/leases/{int:lease_id}/activate", response={200: LeaseOut, **ACCEPTED, **ERRORS})
 def lease_activate(request: HttpRequest, lease_id: int, payload: VersionIn | None = None) -> Any:
     return _act(
         request,

@@ -37,6 +37,8 @@ from anzu.leasing.models import Customer, Lease
 from anzu.portfolio import access as portfolio_access
 from anzu.portfolio.choices import UnitStatus
 from anzu.portfolio.models import Project, Unit
+from anzu.risk.approvals.guard import guard
+from anzu.risk.approvals.models import ApprovalRequest
 
 MAX_TERM_YEARS = 20  # Civil Code art. 705
 
@@ -374,9 +376,16 @@ def _lease_code(organization_id: int, start: dt.date) -> str:
     return f"L{start.year}-{number:06d}"
 
 
-def lease_create(*, by: User, data: dict[str, Any]) -> Lease:
-    """Create a draft lease. It reserves the unit over its term at once."""
+def lease_create(
+    *, by: User, data: dict[str, Any], approval: ApprovalRequest | None = None
+) -> Lease | ApprovalRequest:
+    """Create a draft lease. It reserves the unit over its term at once.
+
+    Guarded (``lease.create``): without an executing ``approval`` this returns the approval
+    request instead, and nothing is reserved until a checker approves it.
+    """
     access.require(by, "lease.write")
+    raw = dict(data)
     cleaned = v.clean(data, LEASE_CREATE_SPEC, partial=False)
     try:
         unit = portfolio_access.unit_for_user(by, cleaned.pop("unit_id"))
@@ -387,6 +396,29 @@ def lease_create(*, by: User, data: dict[str, Any]) -> Lease:
     except NotFound:
         raise ValidationFailed("not_found", "Unknown customer.", field="customer_id") from None
     check_lease_terms(cleaned)
+    if approval is None:
+        # Refuse an overlap at once rather than ask a checker to approve a doomed request.
+        conflict = _conflict_for(None, unit.pk, cleaned["start_date"], cleaned["end_date"])
+        if conflict is not None:
+            raise _overlap_error(conflict)
+    pending = guard(
+        "lease.create",
+        by=by,
+        args={"data": raw},
+        approval=approval,
+        summary=f"{unit} · {customer.name}",
+        diff=[
+            (name, None, audit._jsonable(cleaned[name]))
+            for name in ("start_date", "end_date", "monthly_rent", "deposit", "pay_months")
+        ]
+        + [("unit", None, str(unit)), ("customer", None, customer.name)],
+        amount=cleaned["monthly_rent"],
+        obj=unit,
+        project_id=unit.project_id,
+        building_id=unit.building_id,
+    )
+    if pending is not None:
+        return pending
     code = cleaned.pop("code")
     with transaction.atomic():
         _lock_unit(unit.pk)
@@ -427,15 +459,86 @@ def _locked_lease(lease: Lease, expected_version: int | None) -> Lease:
     return locked
 
 
+# The terms of an active lease that a rent change may touch (guarded: ``lease.rent_change``).
+RENT_CHANGE_FIELDS = ("monthly_rent", "escalation_pct", "escalation_every_months")
+
+
+def _rent_change_request(
+    lease: Lease,
+    by: User,
+    data: dict[str, Any],
+    cleaned: dict[str, Any],
+    expected_version: int | None,
+    approval: ApprovalRequest | None,
+) -> ApprovalRequest | None:
+    """Guard a change of an active lease's rent; only the rent fields may change."""
+    current = Lease.objects.get(pk=lease.pk)
+    changed = {
+        name: value
+        for name, value in cleaned.items()
+        if getattr(current, name) != value and (value is not None or name in RENT_CHANGE_FIELDS)
+    }
+    other = sorted(set(changed) - set(RENT_CHANGE_FIELDS))
+    if other:
+        raise Conflict(
+            "not_editable",
+            "Only the rent and its escalation of an active lease can be changed.",
+            field=other[0],
+        )
+    if not changed:
+        raise ValidationFailed("unchanged", "Nothing to change.", field="monthly_rent")
+    for name in list(cleaned):
+        if name not in changed:
+            del cleaned[name]
+    if expected_version is not None and current.version != expected_version:
+        raise Conflict(
+            "stale",
+            "The lease was changed by someone else; reload and try again.",
+            field="version",
+            current_version=current.version,
+        )
+    return guard(
+        "lease.rent_change",
+        by=by,
+        args={"lease_id": lease.pk, "data": {name: data[name] for name in changed}},
+        approval=approval,
+        summary=f"{current.code}",
+        diff=[
+            (name, audit._jsonable(getattr(current, name)), audit._jsonable(value))
+            for name, value in changed.items()
+        ],
+        amount=cleaned.get("monthly_rent", current.monthly_rent),
+        obj=current,
+        project_id=current.project_id,
+        building_id=current.building_id,
+    )
+
+
 def lease_update(
-    *, lease: Lease, by: User, data: dict[str, Any], expected_version: int | None = None
-) -> Lease:
-    """Change the terms of a draft lease (a pending one returns to draft)."""
+    *,
+    lease: Lease,
+    by: User,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+    approval: ApprovalRequest | None = None,
+) -> Lease | ApprovalRequest:
+    """Change the terms of a draft lease (a pending one returns to draft).
+
+    On an active lease only the rent and its escalation change, and only with an approval
+    (``lease.rent_change``): without one this returns the approval request.
+    """
     access.require(by, "lease.write")
     cleaned = v.clean(data, LEASE_TERMS_SPEC, partial=True)
+    current_status = Lease.objects.filter(pk=lease.pk).values_list("status", flat=True).first()
+    rent_change = current_status == LeaseStatus.ACTIVE
+    if rent_change:
+        pending = _rent_change_request(lease, by, dict(data), cleaned, expected_version, approval)
+        if pending is not None:
+            return pending
     with transaction.atomic():
         lease = _locked_lease(lease, expected_version)
-        if lease.status not in (LeaseStatus.DRAFT, LeaseStatus.PENDING_APPROVAL):
+        allowed = (LeaseStatus.ACTIVE,) if rent_change else ()
+        if lease.status not in (LeaseStatus.DRAFT, LeaseStatus.PENDING_APPROVAL, *allowed):
             raise Conflict(
                 "not_editable", "Only draft or pending leases can be edited.", field="status"
             )
@@ -443,7 +546,12 @@ def lease_update(
         terms = {name: getattr(lease, name) for name in LEASE_TERMS_SPEC}
         derived_deposit = (lease.monthly_rent * lease.deposit_months).quantize(Decimal("0.01"))
         terms_changed = "monthly_rent" in cleaned or "deposit_months" in cleaned
-        if "deposit" not in cleaned and terms_changed and lease.deposit == derived_deposit:
+        if (
+            not rent_change
+            and "deposit" not in cleaned
+            and terms_changed
+            and lease.deposit == derived_deposit
+        ):
             # The deposit follows rent × months unless it was given explicitly.
             terms["deposit"] = None
         terms.update(cleaned)
@@ -520,8 +628,41 @@ def lease_return_to_draft(*, lease: Lease, by: User, expected_version: int | Non
     )
 
 
-def lease_activate(*, lease: Lease, by: User, expected_version: int | None = None) -> Lease:
+def lease_activate(
+    *,
+    lease: Lease,
+    by: User,
+    expected_version: int | None = None,
+    approval: ApprovalRequest | None = None,
+) -> Lease | ApprovalRequest:
+    """Activate a pending lease. Guarded (``lease.activate``): without an executing approval
+    this returns the approval request; the lease's creator may never be its checker."""
     access.require(by, "lease.activate")
+    current = Lease.objects.get(pk=lease.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise Conflict(
+            "stale",
+            "The lease was changed by someone else; reload and try again.",
+            field="version",
+            current_version=current.version,
+        )
+    if LeaseStatus.ACTIVE not in LEASE_TRANSITIONS[current.status]:
+        raise IllegalTransition(current=current.status, target=LeaseStatus.ACTIVE)
+    pending = guard(
+        "lease.activate",
+        by=by,
+        args={"lease_id": lease.pk},
+        approval=approval,
+        summary=f"{current.code}",
+        diff=[("status", current.status, LeaseStatus.ACTIVE)],
+        amount=current.monthly_rent,
+        obj=current,
+        project_id=current.project_id,
+        building_id=current.building_id,
+        excluded=[current.created_by_id],
+    )
+    if pending is not None:
+        return pending
     return _transition(
         lease,
         target=LeaseStatus.ACTIVE,

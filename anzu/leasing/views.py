@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -32,6 +33,7 @@ from anzu.leasing.forms import (
 from anzu.leasing.models import Lease
 from anzu.leasing.presenters import present_customer, present_lease
 from anzu.portfolio import access as portfolio_access
+from anzu.risk.approvals.web import is_request, submitted
 
 
 def _project_choices(user: Any) -> list[tuple[int, str]]:
@@ -188,7 +190,12 @@ def lease_list(request: HttpRequest) -> HttpResponse:
 
 def _actions(user: Any, lease: Lease) -> dict[str, bool]:
     allowed = LEASE_TRANSITIONS[lease.status]
-    editable = lease.status in (LeaseStatus.DRAFT, LeaseStatus.PENDING_APPROVAL)
+    # An active lease's rent and escalation change through an approval (lease.rent_change).
+    editable = lease.status in (
+        LeaseStatus.DRAFT,
+        LeaseStatus.PENDING_APPROVAL,
+        LeaseStatus.ACTIVE,
+    )
     return {
         "edit": editable and access.can(user, "lease.write"),
         "submit": LeaseStatus.PENDING_APPROVAL in allowed and access.can(user, "lease.write"),
@@ -264,6 +271,8 @@ def lease_create(request: HttpRequest) -> HttpResponse:
         except DomainError as err:
             form.add_domain_error(err)
         else:
+            if is_request(lease):
+                return submitted(request, lease)  # type: ignore[arg-type]
             messages.success(
                 request, _("Lease %(code)s created as a draft.") % {"code": lease.code}
             )
@@ -297,7 +306,7 @@ def lease_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = LeaseEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.lease_update(
+            result = services.lease_update(
                 lease=lease,
                 by=request.user,  # type: ignore[arg-type]
                 data=form.terms_data(),
@@ -306,6 +315,8 @@ def lease_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as err:
             form.add_domain_error(err)
         else:
+            if is_request(result):  # a rent change of an active lease
+                return submitted(request, result)  # type: ignore[arg-type]
             messages.success(request, _("Lease saved."))
             return redirect("leasing:lease_detail", pk=lease.pk)
     return render(
@@ -316,7 +327,7 @@ def lease_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-SIMPLE_ACTIONS = {
+SIMPLE_ACTIONS: dict[str, tuple[Callable[..., Any], str, Any]] = {
     "submit": (services.lease_submit, "lease.write", gettext_lazy("Lease submitted for approval.")),
     "activate": (services.lease_activate, "lease.activate", gettext_lazy("Lease activated.")),
     "return_to_draft": (
@@ -340,10 +351,12 @@ def lease_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.error(request, _("The form was incomplete; reload the page and try again."))
             return redirect("leasing:lease_detail", pk=lease.pk)
         try:
-            service(lease=lease, by=user, expected_version=form.cleaned_data["version"])
+            result = service(lease=lease, by=user, expected_version=form.cleaned_data["version"])
         except DomainError as err:
             messages.error(request, localized_message(err))
         else:
+            if is_request(result):  # activation waits for a checker
+                return submitted(request, result)
             messages.success(request, str(done))
         return redirect("leasing:lease_detail", pk=lease.pk)
     if action == "terminate":

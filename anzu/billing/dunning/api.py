@@ -55,6 +55,8 @@ from anzu.common import clock
 from anzu.common.api import ERRORS, PageOut, PageParams, caller, page_of
 from anzu.common.errors import Conflict
 from anzu.core import access
+from anzu.risk.approvals.schemas import ACCEPTED
+from anzu.risk.approvals.web import accepted, is_request
 
 router = Router(tags=["Dunning"])
 
@@ -264,11 +266,15 @@ def _decide(request: HttpRequest, freeze_id: int, payload: ReasonIn, *, approve:
     user = caller(request)
     access.require(user, "freeze.approve")
     freeze: FreezeRequest = dunning_access.freeze_for_user(user, freeze_id)
-    services.freeze_decide(freeze=freeze, by=user, approve=approve, reason=payload.reason)
+    result = services.freeze_decide(freeze=freeze, by=user, approve=approve, reason=payload.reason)
+    if is_request(result):  # approving a freeze waits for a second person
+        return accepted(user, result)  # type: ignore[arg-type]
     return present_freeze(user, dunning_access.freeze_for_user(user, freeze_id))
 
 
-@router.post("/dunning/freezes/{int:freeze_id}/approve", response={200: FreezeOut, **ERRORS})
+@router.post(
+    "/dunning/freezes/{int:freeze_id}/approve", response={200: FreezeOut, **ACCEPTED, **ERRORS}
+)
 def freeze_approve(request: HttpRequest, freeze_id: int, payload: ReasonIn | None = None) -> Any:
     return _decide(request, freeze_id, payload or ReasonIn(), approve=True)
 

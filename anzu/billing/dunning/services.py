@@ -28,6 +28,8 @@ from anzu.common.money import to_money
 from anzu.core import access, audit
 from anzu.core.models import User
 from anzu.leasing.models import Customer, Lease
+from anzu.risk.approvals.guard import guard
+from anzu.risk.approvals.models import ApprovalRequest
 
 MAX_PROMISE_DAYS = 60
 MAX_PAUSE_DAYS = 180
@@ -297,12 +299,49 @@ def call_assign(*, call: CallTask, by: User, to: User | None) -> CallTask:
 
 
 def freeze_decide(
-    *, freeze: FreezeRequest, by: User, approve: bool, reason: str = ""
-) -> FreezeRequest:
-    """A named person approves or rejects a freeze. Approval re-checks that it still holds."""
+    *,
+    freeze: FreezeRequest,
+    by: User,
+    approve: bool,
+    reason: str = "",
+    approval: ApprovalRequest | None = None,
+) -> FreezeRequest | ApprovalRequest:
+    """A named person approves or rejects a freeze. Approval re-checks that it still holds.
+
+    Approving is guarded (``dunning.freeze``): the person's approval becomes an approval
+    request that a second person (never the first, no role excepted) must confirm before the
+    freeze takes effect. Rejecting a freeze is not coercive and happens at once.
+    """
     access.require(by, "freeze.approve")
     reason = v.text(reason, field="reason", max_length=300, required=not approve)
     from anzu.billing.dunning import guards
+
+    if approve:
+        current = FreezeRequest.objects.select_related("lease").get(pk=freeze.pk)
+        if current.status != FreezeStatus.REQUESTED:
+            raise Conflict(
+                "already_decided",
+                f"This freeze is already {current.get_status_display()}.",
+                field="status",
+            )
+        pending = guard(
+            "dunning.freeze",
+            by=by,
+            args={"freeze_id": freeze.pk, "reason": reason},
+            approval=approval,
+            summary=f"{current.lease.code} · {current.get_kind_display()}",
+            diff=[
+                ("freeze", current.status, FreezeStatus.APPROVED),
+                ("kind", None, current.kind),
+                ("amount", None, current.amount),
+            ],
+            amount=current.amount,
+            obj=current,
+            project_id=current.lease.project_id,
+            building_id=current.lease.building_id,
+        )
+        if pending is not None:
+            return pending
 
     with transaction.atomic():
         locked = (

@@ -53,6 +53,7 @@ from anzu.core.views import fetch, page_number, querystring_without_page, staff_
 from anzu.documents.notice_render import collection_account
 from anzu.leasing.models import Lease
 from anzu.portfolio import access as portfolio_access
+from anzu.risk.approvals.web import is_request, submitted
 
 CALL_FILTERS = ("open", "mine", "unassigned", "all")
 
@@ -612,7 +613,9 @@ def freeze_decide(request: HttpRequest, pk: int, what: str) -> HttpResponse:
     reason = form.cleaned_data.get("reason", "") if form.is_valid() else ""
     try:
         if what == "approve":
-            services.freeze_decide(freeze=freeze, by=user, approve=True, reason=reason)
+            result = services.freeze_decide(freeze=freeze, by=user, approve=True, reason=reason)
+            if is_request(result):  # a second person confirms the freeze
+                return submitted(request, result)  # type: ignore[arg-type]
             messages.success(request, _("Freeze approved."))
         elif what == "reject":
             services.freeze_decide(freeze=freeze, by=user, approve=False, reason=reason)

@@ -30,6 +30,8 @@ from anzu.common.errors import NotFound, ValidationFailed
 from anzu.core import access
 from anzu.core.models import User
 from anzu.documents.services import document_content
+from anzu.risk.approvals.schemas import ACCEPTED
+from anzu.risk.approvals.web import accepted, is_request
 
 router = Router(tags=["Settlement"])
 
@@ -78,12 +80,15 @@ def case_open(request: HttpRequest, payload: OpenIn) -> Any:
     return Status(201 if created else 200, _detail(user, case.pk))
 
 
-@router.get("/settlements/credit-report.csv", response={200: None, **ERRORS})
+@router.get("/settlements/credit-report.csv", response={200: None, **ACCEPTED, **ERRORS})
 def credit_report(request: HttpRequest) -> Any:
+    """Guarded: answers 202 with the approval request; once approved, the maker downloads the
+    file from ``/approvals/{id}/download``."""
     user = _manager(request)
-    response = HttpResponse(
-        services.credit_report_export(by=user), content_type="text/csv; charset=utf-8"
-    )
+    result = services.credit_report_export(by=user)
+    if is_request(result):
+        return accepted(user, result)
+    response = HttpResponse(result, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="credit-report-{clock.today():%Y%m%d}.csv"'
     )

@@ -585,8 +585,8 @@ def settlement_close(
             offset = sum((e.amount for e in entries), ZERO)
         log["deposit_offset"] = offset
         if totals["refund_to_tenant"] > 0:
-            refund = billing_services.deposit_refund(
-                lease=lease,
+            refund = billing_services.deposit_refund_for_settlement(
+                case=case,
                 by=by,
                 channel=channel,
                 amount=totals["refund_to_tenant"],
@@ -667,15 +667,32 @@ CSV_HEADERS = [
 ]
 
 
-def credit_report_export(*, by: User) -> bytes:
+def credit_report_export(*, by: User, approval: Any = None) -> bytes | Any:
     """The debt facts of closed cases that still owe money, as CSV (UTF-8 with BOM); audited.
 
-    ID numbers in full only for roles with ``pii.view``; masked otherwise.
+    ID numbers in full only for roles with ``pii.view``; masked otherwise. Guarded
+    (``settlement.credit_report``): without an executing approval this returns the approval
+    request; once approved, the file is archived and only its maker downloads it.
     """
     from anzu.billing.settlement.access import cases_for_user
+    from anzu.risk.approvals.guard import guard
 
     access.require(by, "settlement.manage")
     rows = selectors.credit_report_rows(cases_for_user(by))
+    pending = guard(
+        "settlement.credit_report",
+        by=by,
+        args={},
+        approval=approval,
+        summary=f"{len(rows)}",
+        diff=[
+            ("rows", None, len(rows)),
+            ("amount_owed", None, sum((r.owed for r in rows), ZERO)),
+        ],
+        amount=sum((r.owed for r in rows), ZERO),
+    )
+    if pending is not None:
+        return pending
     full_pii = access.sees_pii(by)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

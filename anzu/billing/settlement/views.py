@@ -34,6 +34,7 @@ from anzu.core.views import fetch, page_number, querystring_without_page, staff_
 from anzu.documents.services import document_content
 from anzu.leasing import access as leasing_access
 from anzu.leasing.models import Lease
+from anzu.risk.approvals.web import is_request, submitted
 
 
 @staff_view("settlement.manage")
@@ -309,9 +310,10 @@ def statement_download(request: HttpRequest, pk: int) -> HttpResponse:
 def credit_export(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if request.method == "POST":
-        response = HttpResponse(
-            services.credit_report_export(by=user), content_type="text/csv; charset=utf-8"
-        )
+        result = services.credit_report_export(by=user)
+        if is_request(result):  # the export waits for a checker; the maker downloads it then
+            return submitted(request, result)
+        response = HttpResponse(result, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="credit-report-{clock.today():%Y%m%d}.csv"'
         )

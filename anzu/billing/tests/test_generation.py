@@ -14,6 +14,7 @@ from anzu.billing.generation import bills_generate
 from anzu.billing.models import Bill, BillingCursor
 from anzu.core.models import AuditEvent
 from anzu.leasing import services as leasing_services
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -80,8 +81,10 @@ def test_lost_cursor_does_not_duplicate_bills(make_lease, frozen):
 def test_draft_and_pending_leases_are_not_billed(portfolio, manager, frozen):
     from anzu.common.testing import lease_data
 
-    leasing_services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    approve_as(
+        leasing_services.lease_create(
+            by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+        )
     )
     assert bills_generate(through=D(2026, 12, 31))["bills_created"] == 0
 

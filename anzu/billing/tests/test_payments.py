@@ -15,6 +15,7 @@ from anzu.common.errors import Conflict, PermissionDenied, ValidationFailed
 from anzu.common.testing import CustomerFactory, OrganizationFactory, make_user
 from anzu.core.models import AuditEvent
 from anzu.leasing import services as leasing_services
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -98,8 +99,10 @@ def test_credit_applied_to_a_new_charge_and_refund_of_credit(billed, finance):
     with pytest.raises(ValidationFailed) as err:
         services.credit_refund(payment=payment, by=finance, amount="120.01", channel="cash")
     assert err.value.field == "amount"
-    refund = services.credit_refund(
-        payment=payment, by=finance, amount="120.00", channel="bank_transfer", reason="多付退回"
+    refund = approve_as(
+        services.credit_refund(
+            payment=payment, by=finance, amount="120.00", channel="bank_transfer", reason="多付退回"
+        )
     )
     payment.refresh_from_db()
     assert (refund.kind, refund.amount, payment.unallocated) == (
@@ -135,7 +138,7 @@ def test_deposit_refund_after_move_out(billed, finance, manager):
     with pytest.raises(ValidationFailed) as err:
         services.deposit_refund(lease=billed, by=finance, channel="cash", amount="3200.01")
     assert err.value.field == "amount"
-    refund = services.deposit_refund(lease=billed, by=finance, channel="bank_transfer")
+    refund = approve_as(services.deposit_refund(lease=billed, by=finance, channel="bank_transfer"))
     assert (refund.kind, refund.amount) == ("deposit", Decimal("3200.00"))
     assert [(e.kind, e.amount) for e in DepositEntry.objects.filter(lease=billed)] == [
         ("held", Decimal("3200.00")),
@@ -194,8 +197,10 @@ def test_bad_input_writes_nothing(billed, finance, overrides, field, code):
 def test_payment_to_void_lease_is_refused(portfolio, manager, finance, frozen):
     from anzu.common.testing import lease_data
 
-    lease = leasing_services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        leasing_services.lease_create(
+            by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+        )
     )
     leasing_services.lease_void(lease=lease, by=manager, reason="取消")
     before = _nothing_written()
@@ -281,3 +286,36 @@ def test_manual_charge_validation(billed, finance):
             services.charge_create(by=finance, **args)
         assert err.value.field == field
     assert Bill.objects.count() == count
+
+
+# Write-off ----------------------------------------------------------------------------------
+
+
+def test_write_off_waives_the_unpaid_remainder_after_approval(billed, finance, manager):
+    services.payment_record(by=finance, lease_id=billed.pk, channel="cash", amount="4000.00")
+    feb = Bill.objects.get(lease=billed, kind="rent", period_start=D(2026, 2, 1))
+    jan_deposit = Bill.objects.get(lease=billed, kind="deposit")
+    assert (jan_deposit.paid_amount, jan_deposit.status) == (Decimal("800.00"), "open")
+    with pytest.raises(ValidationFailed) as err:
+        services.bill_write_off(bill=feb, by=finance, reason="")
+    assert err.value.field == "reason"
+    request = services.bill_write_off(bill=jan_deposit, by=finance, reason="困难减免")
+    assert Bill.objects.get(pk=jan_deposit.pk).status == "open"
+    partly = approve_as(request, manager)
+    assert (partly.amount, partly.paid_amount, partly.status) == (
+        Decimal("800.00"),
+        Decimal("800.00"),
+        "paid",
+    )
+    event = AuditEvent.objects.get(action="bill.write_off", object_id=str(jan_deposit.pk))
+    assert event.changes["waived"] == "2400.00"
+    assert event.changes["amount"] == ["3200.00", "800.00"]
+    unpaid = approve_as(services.bill_write_off(bill=feb, by=finance, reason="困难减免"), manager)
+    assert (unpaid.amount, unpaid.paid_amount, unpaid.status) == (
+        Decimal("3200.00"),
+        Decimal("0.00"),
+        "void",
+    )
+    with pytest.raises(ValidationFailed) as again:
+        services.bill_write_off(bill=unpaid, by=finance, reason="再次")
+    assert again.value.code == "not_open"

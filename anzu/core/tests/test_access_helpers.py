@@ -17,6 +17,7 @@ from anzu.core import access
 from anzu.leasing import access as leasing_access
 from anzu.leasing import services as leasing_services
 from anzu.portfolio import access as portfolio_access
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +25,15 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world(portfolio, org, other_org, manager):
     foreign_unit = UnitFactory(building__project__organization=other_org)
-    lease1 = leasing_services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease1 = approve_as(
+        leasing_services.lease_create(
+            by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+        )
     )
     c2 = CustomerFactory(organization=org, name="韩梅梅", project=portfolio["p2"])
-    lease3 = leasing_services.lease_create(by=manager, data=lease_data(portfolio["u3"], c2))
+    lease3 = approve_as(
+        leasing_services.lease_create(by=manager, data=lease_data(portfolio["u3"], c2))
+    )
     eq1 = EquipmentFactory(unit=portfolio["u1"])
     eq3 = EquipmentFactory(unit=portfolio["u3"])
     return {

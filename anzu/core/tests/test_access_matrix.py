@@ -31,6 +31,7 @@ from anzu.core.models import AuditEvent
 from anzu.leasing import services as leasing_services
 from anzu.leasing.models import Customer, Lease
 from anzu.portfolio.models import Building, Equipment, Project, Unit
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 
@@ -86,8 +87,8 @@ FIELDS = table(
     """
 )
 
-# Writes on in-scope objects: the expected status per role (201/200 done, 403 refused,
-# 404 not visible to the role).
+# Writes on in-scope objects: the expected status per role (201/200 done, 202 submitted for
+# approval (docs/approvals.md), 403 refused, 404 not visible to the role).
 WRITES = table(
     """
     write                    admin management finance legal customer_service frontline engineer tenant
@@ -101,10 +102,10 @@ WRITES = table(
     equipment.update         200   200        403     403   403              403       200      404
     customer.create          201   201        201     403   201              201       403      403
     customer.update          200   200        200     403   200              200       404      403
-    lease.create             201   201        201     403   403              403       403      403
+    lease.create             202   202        202     403   403              403       403      403
     lease.update             200   200        200     403   403              403       404      403
     lease.submit             200   200        200     403   403              403       404      403
-    lease.activate           200   200        403     403   403              403       404      403
+    lease.activate           202   202        403     403   403              403       404      403
     lease.return_to_draft    200   200        403     403   403              403       404      403
     lease.terminate          200   200        200     403   403              403       404      403
     lease.void               200   200        200     403   403              403       404      403
@@ -119,18 +120,22 @@ def world(org: Any, other_org: Any, portfolio: dict[str, Any], admin_user: Any) 
     c1.notes = "只接受电话联系"
     c1.save()
     c2 = CustomerFactory(organization=org, name="韩梅梅", project=portfolio["p2"])
-    lease_in = leasing_services.lease_create(
-        by=admin_user,
-        data=lease_data(portfolio["u1"], c1, notes="押金已收", late_fee_daily_rate="0.0005"),
+    lease_in = approve_as(
+        leasing_services.lease_create(
+            by=admin_user,
+            data=lease_data(portfolio["u1"], c1, notes="押金已收", late_fee_daily_rate="0.0005"),
+        )
     )
-    lease_out = leasing_services.lease_create(by=admin_user, data=lease_data(portfolio["u3"], c2))
+    lease_out = approve_as(
+        leasing_services.lease_create(by=admin_user, data=lease_data(portfolio["u3"], c2))
+    )
     # Another organization with one of everything.
     foreign_admin = make_user(other_org, "admin", username="foreign-admin")
     fp = ProjectFactory(organization=other_org, code="FP")
     fb = BuildingFactory(project=fp, code="FB")
     fu = UnitFactory(building=fb, code="F01")
     fc = CustomerFactory(organization=other_org, name="外部客户", project=fp)
-    fl = leasing_services.lease_create(by=foreign_admin, data=lease_data(fu, fc))
+    fl = approve_as(leasing_services.lease_create(by=foreign_admin, data=lease_data(fu, fc)))
     return {
         **portfolio,
         "c2": c2,
@@ -307,7 +312,7 @@ def test_amounts_are_null_in_the_json_not_absent(org, world):
 def _prepare_lease(world: dict[str, Any], admin: Any, *steps: str) -> Lease:
     lease = world["in"]["leases"]
     for step in steps:
-        lease = getattr(leasing_services, f"lease_{step}")(lease=lease, by=admin)
+        lease = approve_as(getattr(leasing_services, f"lease_{step}")(lease=lease, by=admin))
     return lease
 
 

@@ -52,6 +52,7 @@ def test_manager_creates_a_lease_through_the_pages(live_server: Any, browser_pag
     li_lei = CustomerFactory(organization=org, name="李雷", project=project)
     CustomerFactory(organization=org, name="韩梅梅", project=project)
     make_user(org, "management", username="manager", display_name="王经理")
+    make_user(org, "admin", "management", username="checker", display_name="李主管")
 
     page = browser_page
     external: list[str] = []
@@ -92,8 +93,24 @@ def test_manager_creates_a_lease_through_the_pages(live_server: Any, browser_pag
     page.fill("#id_end_date", "2026-12-31")
     page.fill("#id_monthly_rent", "3200")
     page.click("#lease-form button[type=submit]")
-    expect(page.locator(".message.success")).to_contain_text("已创建为草稿")
+    # Creating a lease is guarded: the request waits for a second person.
+    expect(page.locator(".message.info")).to_contain_text("已提交审批")
+    expect(page.locator("#request-status")).to_have_text("待审批")
+    expect(page.locator("#request-diff")).to_contain_text("月租金")
+    assert not Lease.objects.exists()
+
+    # The checker logs in, finds it in 待我审批 (the menu shows the count) and approves it.
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "checker")
+    page.fill("#id_password", PASSWORD)
+    page.click("button.primary")
+    page.click("nav.nav >> text=审批 (1)")
+    page.click("#approval-requests tbody a")
+    page.click("#decision-form >> text=批准")
+    expect(page.locator("#request-status")).to_have_text("已执行")
     lease = Lease.objects.get()
+    page.goto(f"{live_server.url}/leasing/leases/{lease.pk}/")
     expect(page.locator("h1")).to_contain_text(lease.code)
 
     # The unit page lists it as a current lease and the unit is now reserved.

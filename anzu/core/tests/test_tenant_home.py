@@ -5,16 +5,19 @@ from django.test import Client
 
 from anzu.common.testing import CustomerFactory, lease_data, make_tenant
 from anzu.leasing import services
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 
 
 def test_tenant_home_lists_own_leases_only(org, portfolio, manager):
-    mine = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    mine = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     other_customer = CustomerFactory(organization=org, name="别人")
-    theirs = services.lease_create(by=manager, data=lease_data(portfolio["u2"], other_customer))
+    theirs = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u2"], other_customer))
+    )
     client = Client()
     client.force_login(make_tenant(portfolio["customer"]))
     page = client.get("/")

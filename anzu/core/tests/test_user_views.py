@@ -4,6 +4,8 @@ import pytest
 
 from anzu.common.testing import PASSWORD, make_user
 from anzu.core.models import User
+from anzu.risk.approvals.models import ApprovalRequest
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +29,11 @@ def test_list_and_create_staff_user(admin_client, portfolio):
     )
     assert response.status_code == 200
     account = User.objects.get(username="kefu1")
+    # The roles wait for a second administrator; the page links the request.
+    assert account.role_set == frozenset()
+    request = response.context["role_request"]
+    assert f"/approvals/{request.pk}/" in response.content.decode()
+    account = approve_as(request)
     assert account.role_set == frozenset({"customer_service"})
     assert account.scope_all is True
     assert response.context["password"]
@@ -44,7 +51,11 @@ def test_set_roles_and_scope(admin_client, org, portfolio):
     account = make_user(org, "finance", username="fin9")
     url = f"/accounts/users/{account.pk}/"
     assert admin_client.get(url).status_code == 200
-    admin_client.post(url, {"form": "roles", "roles-roles": ["finance", "legal"]})
+    asked = admin_client.post(url, {"form": "roles", "roles-roles": ["finance", "legal"]})
+    request = ApprovalRequest.objects.get(action="core.role_grant")
+    assert asked["Location"] == f"/approvals/{request.pk}/"
+    assert User.objects.get(pk=account.pk).role_set == frozenset({"finance"})
+    approve_as(request)
     assert User.objects.get(pk=account.pk).role_set == frozenset({"finance", "legal"})
     admin_client.post(url, {"form": "scope", "scope-project_ids": [portfolio["p2"].pk]})
     fresh = User.objects.get(pk=account.pk)

@@ -7,6 +7,7 @@ from anzu.common.testing import make_user
 from anzu.core import users
 from anzu.core.models import AuditEvent, User
 from anzu.portfolio import access as portfolio_access
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +25,24 @@ def test_admin_creates_scoped_staff_user(portfolio, admin_user):
     )
     assert password is not None and len(password) >= 12
     assert user.check_password(password)
+    # The roles wait for a second administrator.
+    assert User.objects.get(pk=user.pk).role_set == frozenset()
+    request = user.__dict__["role_request"]
+    assert (request.action, request.args) == (
+        "core.role_grant",
+        {"user_id": user.pk, "roles": ["frontline"]},
+    )
+    with pytest.raises(PermissionDenied):
+        approve_as(request, admin_user)
+    user = approve_as(request, make_user(admin_user.organization, "admin", username="admin-2"))
     assert user.role_set == frozenset({"frontline"})
     assert sorted(portfolio_access.units_for_user(user).values_list("code", flat=True)) == [
         "101",
         "102",
     ]
     event = AuditEvent.objects.get(action="user.create")
-    assert event.changes["roles"] == [None, ["frontline"]]
+    assert event.changes["roles_requested"] == ["frontline"]
+    assert AuditEvent.objects.get(action="user.roles").changes["roles"] == [[], ["frontline"]]
     assert password not in str(event.changes)
 
 
@@ -77,7 +89,8 @@ def test_roles_and_scope_changes_are_audited(portfolio, admin_user):
     user, _ = users.staff_user_create(
         by=admin_user, data={"username": "fin1", "roles": ["finance"]}
     )
-    users.user_set_roles(user=user, by=admin_user, roles=["finance", "legal"])
+    approve_as(user.__dict__["role_request"])
+    approve_as(users.user_set_roles(user=user, by=admin_user, roles=["finance", "legal"]))
     assert User.objects.get(pk=user.pk).role_set == frozenset({"finance", "legal"})
     users.user_set_scope(
         user=user, by=admin_user, scope_all=False, building_ids=[portfolio["b2"].pk]
@@ -88,9 +101,11 @@ def test_roles_and_scope_changes_are_audited(portfolio, admin_user):
         "202",
     ]
     actions = list(
-        AuditEvent.objects.filter(object_id=str(user.pk)).values_list("action", flat=True)
+        AuditEvent.objects.filter(object_type="core.user", object_id=str(user.pk)).values_list(
+            "action", flat=True
+        )
     )
-    assert actions == ["user.create", "user.roles", "user.scope"]
+    assert actions == ["user.create", "user.roles", "user.roles", "user.scope"]
 
 
 def test_admin_cannot_lock_self_out(admin_user):

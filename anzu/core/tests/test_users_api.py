@@ -5,6 +5,8 @@ from django.test import Client
 
 from anzu.common.testing import make_user
 from anzu.core.models import User
+from anzu.risk.approvals.models import ApprovalRequest
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
@@ -25,15 +27,19 @@ def test_admin_creates_lists_and_changes_users(admin_user, portfolio):
     )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["roles"] == ["legal"]
+    # The roles wait for a second administrator (core.role_grant).
+    assert body["roles"] == []
     assert body["initial_password"]
     user_id = body["id"]
+    approve_as(ApprovalRequest.objects.get(pk=body["role_request_id"]))
     listing = client.get("/api/v1/users?role=legal").json()
     assert [u["username"] for u in listing["items"]] == ["fawu1"]
     response = client.put(
         f"/api/v1/users/{user_id}/roles", {"roles": ["legal", "finance"]}, content_type=JSON
     )
-    assert response.json()["roles"] == ["finance", "legal"]
+    assert (response.status_code, response.json()["action"]) == (202, "core.role_grant")
+    approve_as(ApprovalRequest.objects.get(pk=response.json()["id"]))
+    assert client.get(f"/api/v1/users/{user_id}").json()["roles"] == ["finance", "legal"]
     response = client.put(
         f"/api/v1/users/{user_id}/scope",
         {"scope_all": False, "building_ids": [portfolio["b1"].pk]},

@@ -8,6 +8,7 @@ import time_machine
 
 from anzu.common.testing import lease_data, make_user
 from anzu.leasing import services as leasing_services
+from anzu.risk.approvals.testing import approve_as
 
 
 @pytest.fixture
@@ -36,9 +37,9 @@ def overdue(portfolio: dict[str, Any], manager: Any, frozen: Any, home: Any) -> 
     from anzu.billing.models import Bill
 
     data = lease_data(portfolio["u1"], portfolio["customer"])
-    lease = leasing_services.lease_create(by=manager, data=data)
+    lease = approve_as(leasing_services.lease_create(by=manager, data=data))
     lease = leasing_services.lease_submit(lease=lease, by=manager)
-    lease = leasing_services.lease_activate(lease=lease, by=manager)
+    lease = approve_as(leasing_services.lease_activate(lease=lease, by=manager))
     bills_generate(through=dt.date(2026, 3, 31))
     finance = make_user(lease.organization, "finance", username="cashier")
     billing_services.charge_create(

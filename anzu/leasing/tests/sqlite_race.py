@@ -22,7 +22,8 @@ def _setup() -> dict[str, int]:
     unit = UnitFactory(building__project__organization=org)
     customer = CustomerFactory(organization=org)
     user = make_user(org, "management", username="racer")
-    return {"unit": unit.pk, "customer": customer.pk, "user": user.pk}
+    checker = make_user(org, "admin", username="checker")
+    return {"unit": unit.pk, "customer": customer.pk, "user": user.pk, "checker": checker.pk}
 
 
 def _worker(
@@ -34,8 +35,11 @@ def _worker(
     from anzu.common.errors import Conflict
     from anzu.core.models import User
     from anzu.leasing import services
+    from anzu.leasing.models import Lease
+    from anzu.risk.approvals import services as approvals
 
     user = User.objects.get(pk=ids["user"])
+    checker = User.objects.get(pk=ids["checker"])
     data = {
         "unit_id": ids["unit"],
         "customer_id": ids["customer"],
@@ -43,9 +47,13 @@ def _worker(
         "end_date": "2026-12-31",
         "monthly_rent": "3000",
     }
-    barrier.wait()
     try:
-        lease = services.lease_create(by=user, data=data)
+        # Each process asks for its lease (no lease exists yet, so every request is made),
+        # then all approvals execute at once: exactly one lease may result.
+        request = services.lease_create(by=user, data=data)
+        barrier.wait()
+        done = approvals.request_approve(request=request, by=checker)
+        lease = Lease.objects.get(pk=done.result["object_id"])
         out.put({"index": index, "ok": True, "code": lease.code})
     except Conflict as exc:
         out.put({"index": index, "ok": False, "error": exc.as_dict()})

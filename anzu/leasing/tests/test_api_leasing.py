@@ -12,6 +12,8 @@ from anzu.core.models import AuditEvent
 from anzu.leasing import services
 from anzu.leasing.models import Customer, Lease
 from anzu.portfolio.models import Unit
+from anzu.risk.approvals.models import ApprovalRequest
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 
@@ -157,8 +159,13 @@ def test_lease_create_read_update(api, portfolio):
         ),
         content_type=JSON,
     )
-    assert created.status_code == 201
-    body = created.json()
+    # Creating a lease is guarded: 202 with the approval request, then a checker approves.
+    assert created.status_code == 202
+    assert created.json()["action"] == "lease.create"
+    assert not Lease.objects.exists()
+    approve_as(ApprovalRequest.objects.get(pk=created.json()["id"]))
+    lease_id = Lease.objects.get().pk
+    body = api.get(f"/api/v1/leases/{lease_id}").json()
     assert {k: body[k] for k in ("code", "status", "unit_code", "customer_name", "version")} == {
         "code": "L2026-000001",
         "status": "draft",
@@ -185,8 +192,8 @@ def test_lease_create_read_update(api, portfolio):
 
 
 def test_lease_patch_with_stale_version_is_409(api, portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     services.lease_update(lease=lease, by=manager, data={"monthly_rent": "3300"})
     before = counts()
@@ -254,8 +261,8 @@ def test_missing_required_lease_field_is_422(api, portfolio):
 
 
 def test_overlapping_lease_is_409_naming_the_conflict(api, portfolio, manager):
-    first = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    first = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     before = counts()
     response = api.post(
@@ -285,8 +292,8 @@ def test_overlapping_lease_is_409_naming_the_conflict(api, portfolio, manager):
 
 def test_lease_list_filters_and_order(api, portfolio, manager, org):
     other = CustomerFactory(organization=org, name="王芳", project=portfolio["p2"])
-    mk = lambda unit, customer, **kw: services.lease_create(  # noqa: E731
-        by=manager, data=lease_data(unit, customer, **kw)
+    mk = lambda unit, customer, **kw: approve_as(  # noqa: E731
+        services.lease_create(by=manager, data=lease_data(unit, customer, **kw))
     )
     a = mk(portfolio["u1"], portfolio["customer"], start_date="2026-01-01", end_date="2026-06-30")
     b = mk(portfolio["u1"], portfolio["customer"], start_date="2026-07-01", end_date="2027-06-30")
@@ -332,7 +339,7 @@ def test_lease_list_filters_and_order(api, portfolio, manager, org):
 def test_lease_list_does_not_query_per_row(api, portfolio, manager, org, django_assert_num_queries):
     for i, unit in enumerate([portfolio["u1"], portfolio["u2"], portfolio["u3"], portfolio["u4"]]):
         customer = CustomerFactory(organization=org, name=f"客户{i}")
-        services.lease_create(by=manager, data=lease_data(unit, customer))
+        approve_as(services.lease_create(by=manager, data=lease_data(unit, customer)))
     # session, user, roles, one query for the page's rows, the count
     with django_assert_num_queries(5):
         response = api.get("/api/v1/leases?page_size=2")
@@ -344,8 +351,8 @@ def test_lease_list_does_not_query_per_row(api, portfolio, manager, org, django_
 
 
 def test_lease_lifecycle_through_actions(api, portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     url = f"/api/v1/leases/{lease.pk}"
     submitted = api.post(f"{url}/submit", content_type=JSON)
@@ -353,7 +360,10 @@ def test_lease_lifecycle_through_actions(api, portfolio, manager):
     back = api.post(f"{url}/return-to-draft", data={"version": 2}, content_type=JSON)
     assert (back.status_code, back.json()["status"], back.json()["version"]) == (200, "draft", 3)
     api.post(f"{url}/submit", data={}, content_type=JSON)
-    activated = api.post(f"{url}/activate", data={"version": 4}, content_type=JSON)
+    asked = api.post(f"{url}/activate", data={"version": 4}, content_type=JSON)
+    assert (asked.status_code, asked.json()["action"]) == (202, "lease.activate")
+    approve_as(ApprovalRequest.objects.get(pk=asked.json()["id"]))
+    activated = api.get(url)
     assert (activated.json()["status"], activated.json()["version"]) == ("active", 5)
     terminated = api.post(
         f"{url}/terminate",
@@ -378,8 +388,8 @@ def test_lease_lifecycle_through_actions(api, portfolio, manager):
 
 
 def test_lease_action_with_stale_version_is_409(api, portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     response = api.post(f"/api/v1/leases/{lease.pk}/submit", data={"version": 7}, content_type=JSON)
     assert response.status_code == 409
@@ -388,8 +398,8 @@ def test_lease_action_with_stale_version_is_409(api, portfolio, manager):
 
 
 def test_void_releases_the_unit(api, portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     response = api.post(
         f"/api/v1/leases/{lease.pk}/void", data={"reason": "客户放弃"}, content_type=JSON
@@ -410,11 +420,11 @@ def test_void_releases_the_unit(api, portfolio, manager):
     ],
 )
 def test_terminate_bad_input_names_the_body_field(api, portfolio, manager, data, field, code):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     services.lease_submit(lease=lease, by=manager)
-    services.lease_activate(lease=lease, by=manager)
+    approve_as(services.lease_activate(lease=lease, by=manager))
     before = counts()
     response = api.post(f"/api/v1/leases/{lease.pk}/terminate", data=data, content_type=JSON)
     assert response.status_code == 422
@@ -425,8 +435,8 @@ def test_terminate_bad_input_names_the_body_field(api, portfolio, manager, data,
 
 def test_finance_may_not_activate(org, portfolio, manager):
     finance = make_user(org, "finance")
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     services.lease_submit(lease=lease, by=manager)
     response = logged_in(finance).post(f"/api/v1/leases/{lease.pk}/activate", content_type=JSON)

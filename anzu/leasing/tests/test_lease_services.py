@@ -12,40 +12,50 @@ from anzu.core.models import AuditEvent
 from anzu.leasing import services
 from anzu.leasing.models import Lease
 from anzu.portfolio.models import Unit
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 
 
 def test_create_draft_lease_reserves_unit_and_is_audited(portfolio, manager):
     before = AuditEvent.objects.count()
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     assert lease.status == "draft"
     assert lease.code == "L2026-000001"
     assert lease.deposit == Decimal("3200.00")
     assert lease.occupied_until == dt.date(2026, 12, 31)
     events = list(AuditEvent.objects.order_by("id")[before:])
-    assert [e.action for e in events] == ["lease.create", "unit.status"]
+    assert [e.action for e in events] == [
+        "approval.request",
+        "approval.approve",
+        "lease.create",
+        "unit.status",
+        "approval.execute",
+    ]
+    events = events[2:]
     assert events[0].actor_id == manager.pk
     assert events[0].changes["monthly_rent"] == [None, "3200.00"]
     assert Unit.objects.get(pk=portfolio["u1"].pk).status == "reserved"
 
 
 def test_overlap_is_refused_naming_the_conflicting_lease(portfolio, manager):
-    first = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    first = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     count = Lease.objects.count()
     with pytest.raises(Conflict) as err:
-        services.lease_create(
-            by=manager,
-            data=lease_data(
-                portfolio["u1"],
-                portfolio["customer"],
-                start_date="2026-06-01",
-                end_date="2027-05-31",
-            ),
+        approve_as(
+            services.lease_create(
+                by=manager,
+                data=lease_data(
+                    portfolio["u1"],
+                    portfolio["customer"],
+                    start_date="2026-06-01",
+                    end_date="2027-05-31",
+                ),
+            )
         )
     assert err.value.code == "lease_overlap"
     assert err.value.extra["conflicting_lease"]["code"] == first.code
@@ -53,36 +63,43 @@ def test_overlap_is_refused_naming_the_conflicting_lease(portfolio, manager):
 
 
 def test_adjacent_leases_do_not_overlap(portfolio, manager):
-    services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
-    second = services.lease_create(
-        by=manager,
-        data=lease_data(
-            portfolio["u1"], portfolio["customer"], start_date="2027-01-01", end_date="2027-12-31"
-        ),
+    approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
+    )
+    second = approve_as(
+        services.lease_create(
+            by=manager,
+            data=lease_data(
+                portfolio["u1"],
+                portfolio["customer"],
+                start_date="2027-01-01",
+                end_date="2027-12-31",
+            ),
+        )
     )
     assert second.pk
 
 
 def test_void_lease_releases_the_unit(portfolio, manager):
-    first = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    first = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     services.lease_void(lease=first, by=manager, reason="客户放弃")
-    again = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    again = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     assert again.status == "draft"
 
 
 def test_lifecycle_and_illegal_transitions(portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     with pytest.raises(IllegalTransition):
-        services.lease_activate(lease=lease, by=manager)
+        approve_as(services.lease_activate(lease=lease, by=manager))
     lease = services.lease_submit(lease=lease, by=manager)
     assert lease.status == "pending_approval"
-    lease = services.lease_activate(lease=lease, by=manager)
+    lease = approve_as(services.lease_activate(lease=lease, by=manager))
     assert lease.status == "active"
     with pytest.raises(IllegalTransition):
         services.lease_submit(lease=lease, by=manager)
@@ -90,18 +107,23 @@ def test_lifecycle_and_illegal_transitions(portfolio, manager):
     assert lease.status == "terminated"
     assert lease.occupied_until == dt.date(2026, 3, 31)
     # The freed days can be leased again; the days it ran cannot.
-    services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"], start_date="2026-04-01")
-    )
-    with pytest.raises(Conflict):
+    approve_as(
         services.lease_create(
             by=manager,
-            data=lease_data(
-                portfolio["u1"],
-                portfolio["customer"],
-                start_date="2026-03-01",
-                end_date="2026-03-15",
-            ),
+            data=lease_data(portfolio["u1"], portfolio["customer"], start_date="2026-04-01"),
+        )
+    )
+    with pytest.raises(Conflict):
+        approve_as(
+            services.lease_create(
+                by=manager,
+                data=lease_data(
+                    portfolio["u1"],
+                    portfolio["customer"],
+                    start_date="2026-03-01",
+                    end_date="2026-03-15",
+                ),
+            )
         )
 
 
@@ -123,8 +145,11 @@ def test_lifecycle_and_illegal_transitions(portfolio, manager):
 def test_bad_input_names_the_field_and_writes_nothing(portfolio, manager, field, value, code):
     count, audits = Lease.objects.count(), AuditEvent.objects.count()
     with pytest.raises(ValidationFailed) as err:
-        services.lease_create(
-            by=manager, data=lease_data(portfolio["u1"], portfolio["customer"], **{field: value})
+        approve_as(
+            services.lease_create(
+                by=manager,
+                data=lease_data(portfolio["u1"], portfolio["customer"], **{field: value}),
+            )
         )
     assert err.value.field == field
     assert err.value.code == code
@@ -134,12 +159,16 @@ def test_bad_input_names_the_field_and_writes_nothing(portfolio, manager, field,
 def test_frontline_cannot_create_leases(portfolio, org):
     frontline = make_user(org, "frontline", projects=[portfolio["p1"]])
     with pytest.raises(PermissionDenied):
-        services.lease_create(by=frontline, data=lease_data(portfolio["u1"], portfolio["customer"]))
+        approve_as(
+            services.lease_create(
+                by=frontline, data=lease_data(portfolio["u1"], portfolio["customer"])
+            )
+        )
 
 
 def test_stale_version_is_refused(portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     services.lease_update(
         lease=lease, by=manager, data={"monthly_rent": "3300"}, expected_version=1
@@ -153,11 +182,11 @@ def test_stale_version_is_refused(portfolio, manager):
 
 
 def test_expire_marks_past_active_leases(portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     services.lease_submit(lease=lease, by=manager)
-    services.lease_activate(lease=lease, by=manager)
+    approve_as(services.lease_activate(lease=lease, by=manager))
     assert services.leases_expire(today=dt.date(2026, 12, 31)) == 0
     assert services.leases_expire(today=dt.date(2027, 1, 1)) == 1
     assert services.leases_expire(today=dt.date(2027, 1, 1)) == 0
@@ -165,7 +194,9 @@ def test_expire_marks_past_active_leases(portfolio, manager):
 
 
 def test_audit_table_refuses_update_and_delete(portfolio, manager):
-    services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
+    approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
+    )
     event = AuditEvent.objects.first()
     assert event is not None
     with pytest.raises(Exception, match="append-only"), transaction.atomic():
@@ -177,8 +208,8 @@ def test_audit_table_refuses_update_and_delete(portfolio, manager):
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_database_refuses_overlap_when_code_is_bypassed(portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     clone = Lease.objects.get(pk=lease.pk)
     clone.pk = None

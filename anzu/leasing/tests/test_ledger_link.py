@@ -5,13 +5,14 @@ from django.test import Client
 
 from anzu.common.testing import lease_data
 from anzu.leasing import services
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 
 
 def test_lease_page_links_to_its_rent_ledger(portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     client = Client()
     client.force_login(manager)

@@ -23,6 +23,8 @@ from anzu.common.testing import (
 from anzu.core.models import AuditEvent, User
 from anzu.leasing import services
 from anzu.leasing.models import Customer, Lease
+from anzu.risk.approvals.models import ApprovalRequest
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +104,7 @@ def test_customer_list_search_kind_tag_and_pagination(org, manager):
 
 def test_customer_list_masks_personal_data_for_frontline(portfolio, org, manager):
     customer = portfolio["customer"]
-    services.lease_create(by=manager, data=lease_data(portfolio["u1"], customer))
+    approve_as(services.lease_create(by=manager, data=lease_data(portfolio["u1"], customer)))
     frontline = make_user(org, "frontline", projects=[portfolio["p1"]])
     html = logged_in(frontline).get(reverse("leasing:customer_list")).content.decode()
     assert customer.name in html
@@ -115,8 +117,8 @@ def test_customer_list_masks_personal_data_for_frontline(portfolio, org, manager
 
 
 def test_customer_detail_lists_leases_and_other_org_is_404(portfolio, other_org, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     client = logged_in(manager)
     response = client.get(reverse("leasing:customer_detail", args=[portfolio["customer"].pk]))
@@ -221,14 +223,22 @@ def test_engineer_cannot_open_customers(org):
 def _three_leases(portfolio: dict[str, Any], manager: User) -> list[Lease]:
     customer = portfolio["customer"]
     other = CustomerFactory(organization=customer.organization, name="韩梅梅")
-    first = services.lease_create(by=manager, data=lease_data(portfolio["u1"], customer))
-    second = services.lease_create(
-        by=manager,
-        data=lease_data(portfolio["u2"], other, start_date="2026-03-01", end_date="2027-02-28"),
+    first = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], customer))
     )
-    third = services.lease_create(
-        by=manager,
-        data=lease_data(portfolio["u3"], customer, start_date="2026-06-01", end_date="2026-11-30"),
+    second = approve_as(
+        services.lease_create(
+            by=manager,
+            data=lease_data(portfolio["u2"], other, start_date="2026-03-01", end_date="2027-02-28"),
+        )
+    )
+    third = approve_as(
+        services.lease_create(
+            by=manager,
+            data=lease_data(
+                portfolio["u3"], customer, start_date="2026-06-01", end_date="2026-11-30"
+            ),
+        )
     )
     services.lease_submit(lease=third, by=manager)
     return [first, second, third]
@@ -262,11 +272,16 @@ def test_lease_list_filters(portfolio, manager):
 def test_lease_list_paginates(portfolio, manager):
     unit = portfolio["u1"]
     for year in range(2030, 2057):
-        services.lease_create(
-            by=manager,
-            data=lease_data(
-                unit, portfolio["customer"], start_date=f"{year}-01-01", end_date=f"{year}-12-31"
-            ),
+        approve_as(
+            services.lease_create(
+                by=manager,
+                data=lease_data(
+                    unit,
+                    portfolio["customer"],
+                    start_date=f"{year}-01-01",
+                    end_date=f"{year}-12-31",
+                ),
+            )
         )
     client = logged_in(manager)
     first = client.get(reverse("leasing:lease_list"))
@@ -294,8 +309,8 @@ def test_lease_list_for_frontline_is_scoped_and_has_no_amounts(portfolio, org, m
 
 
 def test_lease_detail_with_amounts_and_actions(portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     response = logged_in(manager).get(reverse("leasing:lease_detail", args=[lease.pk]))
     assert response.status_code == 200
@@ -313,9 +328,11 @@ def test_lease_detail_with_amounts_and_actions(portfolio, manager):
 
 
 def test_lease_detail_for_frontline_hides_amounts_and_actions(portfolio, org, manager):
-    lease = services.lease_create(
-        by=manager,
-        data=lease_data(portfolio["u1"], portfolio["customer"], notes="内部备注：可议价"),
+    lease = approve_as(
+        services.lease_create(
+            by=manager,
+            data=lease_data(portfolio["u1"], portfolio["customer"], notes="内部备注：可议价"),
+        )
     )
     frontline = make_user(org, "frontline", projects=[portfolio["p1"]])
     response = logged_in(frontline).get(reverse("leasing:lease_detail", args=[lease.pk]))
@@ -328,8 +345,8 @@ def test_lease_detail_for_frontline_hides_amounts_and_actions(portfolio, org, ma
 
 
 def test_lease_of_another_org_or_out_of_scope_is_404(portfolio, org, other_org, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u3"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u3"], portfolio["customer"]))
     )
     frontline = make_user(org, "frontline", projects=[portfolio["p1"]])
     assert (
@@ -360,11 +377,21 @@ def test_create_form_prefills_the_unit(portfolio, manager):
     assert '<span class="req"' in field_html(html, "start_date")
 
 
+def approved_from(response: Any) -> Any:
+    """The page said "submitted for approval": a second person approves the request."""
+    assert response.status_code == 302
+    request = ApprovalRequest.objects.order_by("-id").first()
+    assert request is not None
+    assert response["Location"] == reverse("approvals:detail", args=[request.pk])
+    assert request.status == "pending"
+    return approve_as(request)
+
+
 def test_create_lease_through_the_form(portfolio, manager):
     response = logged_in(manager).post(reverse("leasing:lease_create"), lease_form(portfolio))
+    assert not Lease.objects.exists()
+    approved_from(response)
     lease = Lease.objects.get()
-    assert response.status_code == 302
-    assert response["Location"] == reverse("leasing:lease_detail", args=[lease.pk])
     assert lease.unit == portfolio["u1"]
     assert lease.created_by == manager
     assert lease.monthly_rent == Decimal("3200.00")
@@ -377,7 +404,7 @@ def test_create_lease_with_rent_free_periods(portfolio, manager):
         reverse("leasing:lease_create"),
         lease_form(portfolio, rent_free_periods="2026-01-01 ~ 2026-01-15\n"),
     )
-    assert response.status_code == 302
+    approved_from(response)
     assert Lease.objects.get().rent_free_periods == [{"start": "2026-01-01", "end": "2026-01-15"}]
 
 
@@ -399,8 +426,8 @@ def test_end_before_start_is_shown_under_the_end_date_and_nothing_is_written(por
 
 
 def test_overlap_is_shown_under_the_start_date_naming_the_other_lease(portfolio, manager):
-    first = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    first = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     before = counts()
     response = logged_in(manager).post(
@@ -414,8 +441,8 @@ def test_overlap_is_shown_under_the_start_date_naming_the_other_lease(portfolio,
 
 
 def test_overlap_message_in_english(portfolio, manager):
-    first = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    first = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     client = logged_in(manager)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
@@ -465,8 +492,8 @@ def test_frontline_cannot_open_the_lease_form(portfolio, org):
 
 
 def test_edit_lease_passes_the_version(portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     client = logged_in(manager)
     page = client.get(reverse("leasing:lease_edit", args=[lease.pk]))
@@ -483,8 +510,8 @@ def test_edit_lease_passes_the_version(portfolio, manager):
 
 
 def test_stale_edit_is_refused_and_input_kept(portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     services.lease_update(lease=lease, by=manager, data={"monthly_rent": "3300"})
     before = counts()
@@ -501,8 +528,8 @@ def test_stale_edit_is_refused_and_input_kept(portfolio, manager):
 
 
 def test_edit_with_end_before_start_names_the_field(portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     before = counts()
     response = logged_in(manager).post(
@@ -518,8 +545,8 @@ def test_edit_with_end_before_start_names_the_field(portfolio, manager):
 
 
 def test_submit_activate_terminate_through_the_pages(portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     client = logged_in(manager)
 
@@ -533,7 +560,7 @@ def test_submit_activate_terminate_through_the_pages(portfolio, manager):
     assert act("return_to_draft").status_code == 302
     assert Lease.objects.get(pk=lease.pk).status == "draft"
     act("submit")
-    assert act("activate").status_code == 302
+    approved_from(act("activate"))
     assert Lease.objects.get(pk=lease.pk).status == "active"
 
     before = counts()
@@ -555,8 +582,8 @@ def test_submit_activate_terminate_through_the_pages(portfolio, manager):
 
 
 def test_void_needs_a_reason_and_releases_the_unit(portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     client = logged_in(manager)
     url = reverse("leasing:lease_action", args=[lease.pk, "void"])
@@ -572,8 +599,8 @@ def test_void_needs_a_reason_and_releases_the_unit(portfolio, manager):
 
 
 def test_illegal_or_stale_action_shows_a_message_and_changes_nothing(portfolio, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     client = logged_in(manager)
     response = client.post(
@@ -594,8 +621,8 @@ def test_illegal_or_stale_action_shows_a_message_and_changes_nothing(portfolio, 
 
 
 def test_finance_cannot_activate(portfolio, org, manager):
-    lease = services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    lease = approve_as(
+        services.lease_create(by=manager, data=lease_data(portfolio["u1"], portfolio["customer"]))
     )
     services.lease_submit(lease=lease, by=manager)
     finance = make_user(org, "finance")
@@ -654,7 +681,7 @@ def test_lease_form_keeps_a_customer_beyond_the_first_page_of_choices(portfolio,
     response = client.post(
         reverse("leasing:lease_create"), lease_form(portfolio, customer_id=late.pk)
     )
-    assert response.status_code == 302
+    approved_from(response)
     assert Lease.objects.get().customer == late
 
 

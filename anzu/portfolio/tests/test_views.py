@@ -19,6 +19,7 @@ from anzu.common.testing import (
 from anzu.core.models import User
 from anzu.leasing import services as leasing_services
 from anzu.portfolio.models import Unit
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +31,10 @@ def logged_in(user: User) -> Client:
 
 
 def test_tree_lists_projects_buildings_and_status_counts(portfolio, manager):
-    leasing_services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    approve_as(
+        leasing_services.lease_create(
+            by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+        )
     )
     response = logged_in(manager).get(reverse("portfolio:tree"))
     assert response.status_code == 200
@@ -120,7 +123,9 @@ def test_grid_of_1000_units_uses_a_fixed_number_of_queries(
 def test_unit_page_shows_facts_leases_and_equipment(portfolio, manager):
     unit = portfolio["u1"]
     EquipmentFactory(unit=unit, brand="格力", model="KFR-35GW", batch="2024-03")
-    lease = leasing_services.lease_create(by=manager, data=lease_data(unit, portfolio["customer"]))
+    lease = approve_as(
+        leasing_services.lease_create(by=manager, data=lease_data(unit, portfolio["customer"]))
+    )
     response = logged_in(manager).get(reverse("portfolio:unit", args=[unit.pk]))
     assert response.status_code == 200
     html = response.content.decode()
@@ -135,7 +140,9 @@ def test_unit_page_shows_facts_leases_and_equipment(portfolio, manager):
 
 def test_unit_page_past_leases(portfolio, manager):
     unit = portfolio["u1"]
-    lease = leasing_services.lease_create(by=manager, data=lease_data(unit, portfolio["customer"]))
+    lease = approve_as(
+        leasing_services.lease_create(by=manager, data=lease_data(unit, portfolio["customer"]))
+    )
     leasing_services.lease_void(lease=lease, by=manager, reason="客户放弃")
     response = logged_in(manager).get(reverse("portfolio:unit", args=[unit.pk]))
     assert response.context["leases"]["current"] == []
@@ -144,7 +151,9 @@ def test_unit_page_past_leases(portfolio, manager):
 
 def test_frontline_sees_the_unit_but_no_amounts(portfolio, org, manager):
     unit = portfolio["u1"]
-    leasing_services.lease_create(by=manager, data=lease_data(unit, portfolio["customer"]))
+    approve_as(
+        leasing_services.lease_create(by=manager, data=lease_data(unit, portfolio["customer"]))
+    )
     frontline = make_user(org, "frontline", projects=[portfolio["p1"]])
     response = logged_in(frontline).get(reverse("portfolio:unit", args=[unit.pk]))
     assert response.status_code == 200
@@ -167,8 +176,10 @@ def test_unit_out_of_scope_or_other_org_is_404(portfolio, org, other_org, manage
 
 
 def test_engineer_sees_units_but_no_leases(portfolio, org, manager):
-    leasing_services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    approve_as(
+        leasing_services.lease_create(
+            by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+        )
     )
     engineer = make_user(org, "engineer")
     response = logged_in(engineer).get(reverse("portfolio:unit", args=[portfolio["u1"].pk]))

@@ -12,6 +12,7 @@ from anzu.billing.generation import bills_generate
 from anzu.common.testing import PASSWORD, lease_data, make_user
 from anzu.leasing import services as leasing_services
 from anzu.leasing.models import Lease
+from anzu.risk.approvals.testing import approve_as
 
 
 @pytest.fixture
@@ -34,9 +35,9 @@ def billed_lease(portfolio: dict[str, Any], manager: Any, travel: Any) -> Callab
     def make(unit: str = "u1", **terms: Any) -> Lease:
         travel(dt.date(2026, 1, 1))
         data = lease_data(portfolio[unit], portfolio["customer"], **terms)
-        lease = leasing_services.lease_create(by=manager, data=data)
+        lease = approve_as(leasing_services.lease_create(by=manager, data=data))
         lease = leasing_services.lease_submit(lease=lease, by=manager)
-        lease = leasing_services.lease_activate(lease=lease, by=manager)
+        lease = approve_as(leasing_services.lease_activate(lease=lease, by=manager))
         bills_generate(through=dt.date(2026, 3, 31), today=dt.date(2026, 1, 1))
         return lease
 
@@ -66,9 +67,9 @@ def make_lease(portfolio: dict[str, Any], manager: Any) -> Callable[..., Lease]:
 
     def make(unit: str = "u1", customer: Any = None, **terms: Any) -> Lease:
         data = lease_data(portfolio[unit], customer or portfolio["customer"], **terms)
-        lease = leasing_services.lease_create(by=manager, data=data)
+        lease = approve_as(leasing_services.lease_create(by=manager, data=data))
         lease = leasing_services.lease_submit(lease=lease, by=manager)
-        return leasing_services.lease_activate(lease=lease, by=manager)
+        return approve_as(leasing_services.lease_activate(lease=lease, by=manager))
 
     return make
 

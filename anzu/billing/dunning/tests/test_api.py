@@ -26,6 +26,8 @@ from anzu.billing.dunning.models import (
 from anzu.billing.dunning.policies import policy_published
 from anzu.billing.dunning.tests.conftest import client_for
 from anzu.common.testing import OrganizationFactory, make_user
+from anzu.risk.approvals.models import ApprovalRequest
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 
@@ -345,8 +347,13 @@ def test_freezes_list_and_approve(freeze, manager):
     body = client.get("/api/v1/dunning/freezes").json()
     assert [(i["id"], i["status"]) for i in body["items"]] == [(freeze.pk, "requested")]
     res = post(client, f"/api/v1/dunning/freezes/{freeze.pk}/approve")
-    assert res.status_code == 200
-    assert (res.json()["status"], res.json()["decided_by"]) == ("approved", "manager")
+    # Approving a freeze is guarded: a second person confirms it.
+    assert (res.status_code, res.json()["action"]) == (202, "dunning.freeze")
+    assert client.get("/api/v1/dunning/freezes").json()["items"][0]["status"] == "requested"
+    approve_as(ApprovalRequest.objects.get(pk=res.json()["id"]))
+    res = client.get("/api/v1/dunning/freezes")
+    item = res.json()["items"][0]
+    assert (item["status"], item["decided_by"]) == ("approved", "manager")
     assert_error(
         post(client, f"/api/v1/dunning/freezes/{freeze.pk}/reject", {"reason": "x"}),
         409,

@@ -30,6 +30,8 @@ from anzu.billing.dunning.policies import policy_published
 from anzu.billing.dunning.tests.conftest import client_for
 from anzu.common.testing import OrganizationFactory, make_user
 from anzu.core.models import AuditEvent
+from anzu.risk.approvals.models import ApprovalRequest
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -421,7 +423,12 @@ def test_freeze_approve_shows_the_approver(freeze, manager):
     manager.display_name = "王经理"
     manager.save()
     client = client_for(manager)
-    assert client.post(f"/billing/dunning/freezes/{freeze.pk}/approve/").status_code == 302
+    asked = client.post(f"/billing/dunning/freezes/{freeze.pk}/approve/")
+    request = ApprovalRequest.objects.get(action="dunning.freeze")
+    assert asked["Location"] == f"/approvals/{request.pk}/"
+    freeze.refresh_from_db()
+    assert freeze.status == FreezeStatus.REQUESTED
+    approve_as(request)
     freeze.refresh_from_db()
     assert (freeze.status, freeze.decided_by) == (FreezeStatus.APPROVED, manager)
     html = _text(client.get("/billing/dunning/freezes/"))
@@ -446,6 +453,7 @@ def test_freeze_reject_needs_a_reason(freeze, manager):
 def test_freeze_lift(freeze, manager):
     client = client_for(manager)
     client.post(f"/billing/dunning/freezes/{freeze.pk}/approve/")
+    approve_as(ApprovalRequest.objects.get(action="dunning.freeze"))
     assert (
         client.post(f"/billing/dunning/freezes/{freeze.pk}/lift/", {"reason": "已缴清"}).status_code
         == 302

@@ -33,6 +33,7 @@ from anzu.core.models import AuditEvent
 from anzu.leasing import services as leasing_services
 from anzu.leasing.models import Lease
 from anzu.notify.models import MessageTemplate, OutboxMessage
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db(transaction=False)
 D = dt.date
@@ -64,9 +65,9 @@ def billed_lease(portfolio: dict[str, Any], manager: Any, travel: Any) -> Callab
     def make(unit: str = "u1", **terms: Any) -> Lease:
         travel(dt.date(2026, 1, 1))
         data = lease_data(portfolio[unit], portfolio["customer"], **terms)
-        lease = leasing_services.lease_create(by=manager, data=data)
+        lease = approve_as(leasing_services.lease_create(by=manager, data=data))
         lease = leasing_services.lease_submit(lease=lease, by=manager)
-        lease = leasing_services.lease_activate(lease=lease, by=manager)
+        lease = approve_as(leasing_services.lease_activate(lease=lease, by=manager))
         bills_generate(through=dt.date(2026, 3, 31), today=dt.date(2026, 1, 1))
         return lease
 
@@ -352,7 +353,7 @@ def test_freeze_requested_only_where_the_lease_allows_it(billed_lease, finance, 
     ]
     assert not DunningStep.objects.filter(lease=refused, stage_code="D+7F").exists()
     freeze = FreezeRequest.objects.filter(kind="parking").get()
-    approved = services.freeze_decide(freeze=freeze, by=manager, approve=True)
+    approved = approve_as(services.freeze_decide(freeze=freeze, by=manager, approve=True))
     assert (approved.status, approved.decided_by) == ("approved", manager)
     with pytest.raises(Exception) as caught:
         services.freeze_decide(freeze=freeze, by=manager, approve=True)

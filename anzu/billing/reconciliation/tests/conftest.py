@@ -11,6 +11,7 @@ from anzu.billing.generation import bills_generate
 from anzu.common.testing import lease_data, make_user
 from anzu.leasing import services as leasing_services
 from anzu.leasing.models import Lease
+from anzu.risk.approvals.testing import approve_as
 
 
 @pytest.fixture
@@ -31,9 +32,9 @@ def make_lease(portfolio: dict[str, Any], manager: Any) -> Callable[..., Lease]:
 
     def make(unit: str = "u1", customer: Any = None, **terms: Any) -> Lease:
         data = lease_data(portfolio[unit], customer or portfolio["customer"], **terms)
-        lease = leasing_services.lease_create(by=manager, data=data)
+        lease = approve_as(leasing_services.lease_create(by=manager, data=data))
         lease = leasing_services.lease_submit(lease=lease, by=manager)
-        return leasing_services.lease_activate(lease=lease, by=manager)
+        return approve_as(leasing_services.lease_activate(lease=lease, by=manager))
 
     return make
 

@@ -14,6 +14,7 @@ from anzu.billing.settlement import statement_pdf
 from anzu.common.testing import PASSWORD, lease_data, make_user
 from anzu.leasing import services as leasing_services
 from anzu.leasing.models import Lease
+from anzu.risk.approvals.testing import approve_as
 
 D = dt.date
 
@@ -62,9 +63,9 @@ def frozen() -> Any:
 def make_lease(portfolio: dict[str, Any], manager: Any) -> Callable[..., Lease]:
     def make(unit: str = "u1", **terms: Any) -> Lease:
         data = lease_data(portfolio[unit], portfolio["customer"], **terms)
-        lease = leasing_services.lease_create(by=manager, data=data)
+        lease = approve_as(leasing_services.lease_create(by=manager, data=data))
         lease = leasing_services.lease_submit(lease=lease, by=manager)
-        return leasing_services.lease_activate(lease=lease, by=manager)
+        return approve_as(leasing_services.lease_activate(lease=lease, by=manager))
 
     return make
 

@@ -13,6 +13,8 @@ from anzu.billing.settlement.models import InspectionItem, SettlementCase
 from anzu.billing.settlement.tests.conftest import client_for
 from anzu.common.testing import OrganizationFactory, make_user
 from anzu.core.models import AuditEvent
+from anzu.risk.approvals.models import ApprovalRequest
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("anzu.billing.settlement.tests.urls")]
 D = dt.date
@@ -37,6 +39,17 @@ def closed_owing(case, finance, manager):
     services.settlement_prepare(case=case, by=finance)
     services.settlement_approve(case=case, by=manager)
     return services.settlement_close(case=case, by=finance)
+
+
+def exported(client, response, maker):
+    """The export waits for approval: a second person approves, then its maker downloads it."""
+    assert response.status_code in (202, 302), response.content
+    request = ApprovalRequest.objects.filter(maker=maker, action="settlement.credit_report").latest(
+        "id"
+    )
+    assert not AuditEvent.objects.filter(action="settlement.credit_export").exists()
+    approve_as(request)
+    return client.get(f"/approvals/{request.pk}/download/")
 
 
 # Access -------------------------------------------------------------------------------------
@@ -174,7 +187,8 @@ def expected_csv(case, id_number: str) -> bytes:
 
 
 def test_credit_report_csv_full_id_for_finance(closed_owing, finance):
-    response = client_for(finance).get("/api/v1/settlements/credit-report.csv")
+    client = client_for(finance)
+    response = exported(client, client.get("/api/v1/settlements/credit-report.csv"), finance)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     customer = closed_owing.customer
@@ -189,7 +203,8 @@ def test_credit_report_csv_full_id_for_finance(closed_owing, finance):
 def test_credit_report_masks_id_numbers_without_pii_view(closed_owing, manager):
     number = closed_owing.customer.id_number
     masked = number[:3] + "*" * (len(number) - 7) + number[-4:]
-    response = client_for(manager).post("/billing/settlements/credit-report/")
+    client = client_for(manager)
+    response = exported(client, client.post("/billing/settlements/credit-report/"), manager)
     assert response.status_code == 200
     assert response.content == expected_csv(closed_owing, masked)
     assert AuditEvent.objects.get(action="settlement.credit_export").changes["id_numbers"] == (
@@ -201,7 +216,8 @@ def test_credit_report_leaves_out_settled_debts(closed_owing, finance):
     billing_services.payment_record(
         by=finance, lease_id=closed_owing.lease_id, channel="cash", amount="3650.50"
     )
-    content = client_for(finance).get("/api/v1/settlements/credit-report.csv").content
+    client = client_for(finance)
+    content = exported(client, client.get("/api/v1/settlements/credit-report.csv"), finance).content
     assert content.decode("utf-8").count("\r\n") == 1  # the header only
 
 
@@ -289,7 +305,9 @@ def test_credit_report_cells_cannot_start_a_formula(closed_owing, finance):
     customer = closed_owing.customer
     customer.name = "=HYPERLINK(1)"
     customer.save()
-    content = client_for(finance).get("/api/v1/settlements/credit-report.csv").content.decode()
+    client = client_for(finance)
+    response = exported(client, client.get("/api/v1/settlements/credit-report.csv"), finance)
+    content = response.content.decode()
     assert content.splitlines()[1].startswith("'=HYPERLINK(1),")
 
 

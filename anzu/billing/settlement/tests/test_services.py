@@ -396,7 +396,7 @@ def test_close_is_one_transaction_a_failing_step_changes_nothing(
     def bank_down(**kwargs):
         raise RuntimeError("refund channel unavailable")
 
-    monkeypatch.setattr(billing_services, "deposit_refund", bank_down)
+    monkeypatch.setattr(billing_services, "deposit_refund_for_settlement", bank_down)
     with pytest.raises(RuntimeError):
         services.settlement_close(case=case, by=finance, refund_channel="bank_transfer")
     all_paid.refresh_from_db()
