@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.contrib.auth import logout
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -30,9 +29,8 @@ T = TypeVar("T")
 View = Callable[..., HttpResponse]
 
 
-class LoginView(auth_views.LoginView):
-    template_name = "core/login.html"
-    redirect_authenticated_user = True
+# The login page (/accounts/login/) is anzu.risk.signin.views.login_view: password, progressive
+# delays, risk assessment and the TOTP step-up (docs/login-risk.md).
 
 
 @require_POST

@@ -14,6 +14,7 @@ from anzu.common.testing import PASSWORD, lease_data, make_user
 from anzu.core.models import ApiToken, AuditEvent, User
 from anzu.core.tokens import token_authenticate, token_create
 from anzu.leasing import services as leasing_services
+from anzu.risk.approvals.testing import approve_as
 
 pytestmark = pytest.mark.django_db
 
@@ -98,8 +99,10 @@ def test_zh_hans_catalogue_is_complete_and_compiled():
 
 
 def test_home_for_management_shows_unit_and_lease_summaries_with_amounts(portfolio, manager):
-    leasing_services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    approve_as(
+        leasing_services.lease_create(
+            by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+        )
     )
     response = logged_in(manager).get(reverse("home"))
     assert response.status_code == 200
@@ -115,8 +118,10 @@ def test_home_for_management_shows_unit_and_lease_summaries_with_amounts(portfol
 
 
 def test_home_for_frontline_is_scoped_and_hides_amounts(portfolio, org, manager):
-    leasing_services.lease_create(
-        by=manager, data=lease_data(portfolio["u3"], portfolio["customer"])
+    approve_as(
+        leasing_services.lease_create(
+            by=manager, data=lease_data(portfolio["u3"], portfolio["customer"])
+        )
     )
     frontline = make_user(org, "frontline", projects=[portfolio["p1"]])
     response = logged_in(frontline).get(reverse("home"))
@@ -204,8 +209,10 @@ def test_admin_opens_for_superusers_only(org):
 
 
 def test_audit_events_are_read_only_in_admin(portfolio, manager):
-    leasing_services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    approve_as(
+        leasing_services.lease_create(
+            by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+        )
     )
     event = AuditEvent.objects.first()
     assert event is not None
@@ -223,8 +230,10 @@ def test_audit_events_are_read_only_in_admin(portfolio, manager):
 
 
 def test_admin_pages_for_every_registered_model_render(portfolio, manager):
-    leasing_services.lease_create(
-        by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+    approve_as(
+        leasing_services.lease_create(
+            by=manager, data=lease_data(portfolio["u1"], portfolio["customer"])
+        )
     )
     root = User.objects.create_superuser("root", "root@example.com", PASSWORD)
     client = logged_in(root)
