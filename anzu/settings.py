@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "anzu.notify",
     "anzu.documents",
     "anzu.risk",
+    "anzu.risk.approvals",
     "anzu.billing.dunning",
     "anzu.billing.reconciliation",
     "anzu.billing.settlement",
@@ -89,6 +90,13 @@ INSTALLED_APPS = [
     "anzu.maintenance",
     "anzu.maintenance.knowledge",
     "anzu.contracts",
+    "anzu.leasing.agreements",
+    "anzu.risk.signin",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "anzu.risk.identity",
+    "anzu.risk.security",
+    "anzu.contracts.search",
 ]
 
 MIDDLEWARE = [
@@ -99,10 +107,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "anzu.core.middleware.RequestContextMiddleware",
+    "anzu.risk.identity.middleware.PasswordResetRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "anzu.urls"
@@ -237,6 +247,12 @@ from anzu.integrations.payments.config import load_payment_config  # noqa: E402
 
 PAYMENTS = load_payment_config()
 
+# E-signature of lease contracts by tenants: the sandbox unless e签宝 is configured.
+# Variables are listed in anzu/integrations/esign/config.py and docs/lease-signing.md.
+from anzu.integrations.esign.config import load_esign_config  # noqa: E402
+
+ESIGN = load_esign_config()
+
 # The account tenants pay rent into, quoted in reminders and notices.
 COLLECTION_ACCOUNT = env_str("ANZU_COLLECTION_ACCOUNT") or ""
 
@@ -247,5 +263,31 @@ AUDIT_LOG_ORIGIN = env_str("ANZU_AUDIT_ORIGIN") or "anzu.local/audit"
 AUDIT_CHECKPOINT_EVENTS = env_int("ANZU_AUDIT_CHECKPOINT_EVENTS", 1000, minimum=1)
 AUDIT_CHECKPOINT_SECONDS = env_int("ANZU_AUDIT_CHECKPOINT_SECONDS", 300, minimum=1)
 
+# Login risk (anzu.risk.signin): office networks, an optional offline IP database, decision
+# thresholds and progressive delays. Variables are listed in anzu/risk/signin/config.py and
+# docs/login-risk.md.
+from anzu.risk.signin.config import load_signin_config  # noqa: E402
+
+SIGNIN = load_signin_config()
+OTP_TOTP_ISSUER = env_str("ANZU_TOTP_ISSUER") or "Anzu"
+
 # Onboarding import: the most data rows one file may hold.
 IMPORT_MAX_ROWS = env_int("ANZU_IMPORT_MAX_ROWS", 200_000, minimum=1)
+
+# Contract archive: upload limits and the confidence below which extracted fields are reviewed.
+CONTRACT_MAX_BYTES = env_int("ANZU_CONTRACT_MAX_BYTES", 30 * 1024 * 1024, minimum=1024)
+CONTRACT_MAX_PIXELS = env_int("ANZU_CONTRACT_MAX_PIXELS", 60_000_000, minimum=10_000)
+_contract_min_confidence = env_str("ANZU_CONTRACT_REVIEW_MIN_CONFIDENCE") or "0.85"
+try:
+    CONTRACT_REVIEW_MIN_CONFIDENCE = float(_contract_min_confidence)
+except ValueError:
+    CONTRACT_REVIEW_MIN_CONFIDENCE = -1.0
+if not 0 <= CONTRACT_REVIEW_MIN_CONFIDENCE <= 1:
+    raise ConfigError("ANZU_CONTRACT_REVIEW_MIN_CONFIDENCE: expected a number from 0 to 1")
+
+# Account lifecycle: the HR offboarding webhook's HMAC secret (the webhook answers 503 while it
+# is unset) and the days without a login after which the daily task freezes an account.
+HR_WEBHOOK_SECRET = env_str("ANZU_HR_WEBHOOK_SECRET") or ""
+if HR_WEBHOOK_SECRET and len(HR_WEBHOOK_SECRET) < 32:
+    raise ConfigError("ANZU_HR_WEBHOOK_SECRET: must be at least 32 characters long")
+DORMANT_DAYS = env_int("ANZU_DORMANT_DAYS", 90, minimum=1)

@@ -47,6 +47,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "amounts.view": frozenset({A, M, F, L, CS}),
     "pii.view": frozenset({F, L, CS}),
     "contract.full": frozenset({A, M, L}),
+    # Contract archive: summaries (scoped), uploads and field review, review rule sets.
+    "contract.view": frozenset({A, M, F, L, CS, FL}),
+    "contract.write": frozenset({A, M, L}),
+    "contract.rules": frozenset({A, M, L}),
     # Administration.
     "import.run": frozenset({A, M}),
     "audit.view": frozenset({A, M}),
@@ -74,6 +78,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "workorders.review": frozenset({A, M}),
     "workorders.analytics": frozenset({A, M}),
     "kb.manage": frozenset({A, M, CS}),
+    # Maker-checker approvals: see requests (own and in scope); propose rule changes.
+    "approvals.view": frozenset({A, M, F, L, CS, FL, E}),
+    "approvals.rules": frozenset({A}),
+    # Login risk: the decisions log (signals, step-ups, denials) and one's own TOTP devices.
+    "signin.decisions": frozenset({A, M}),
+    "signin.devices": frozenset({A, M, F, L, CS, FL, E}),
+    # Account lifecycle: freeze, reactivate, SCIM tokens, HR webhook status.
+    "accounts.manage": frozenset({A}),
 }
 
 # Roles that see the whole organization unless restricted on purpose.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
@@ -58,11 +58,19 @@ MENU = [
         "workorders:analytics",
     ),
     NavItem(_("Self-help articles"), "kb:index", "kb.manage", "kb:"),
+    NavItem(_("Contract lifecycle"), "contract_board:index", "contract.view", "contract_board:"),
+    NavItem(_("Contract search"), "contract_search:index", "contract.view", "contract_search:"),
+    NavItem(_("Contracts"), "contracts:list", "contract.view", "contracts:"),
     NavItem(_("Documents"), "documents:list", "documents.view", "documents:"),
     NavItem(_("Messages"), "notify:outbox", "notify.view", "notify:"),
     NavItem(_("Import"), "onboarding:import", "import.run", "onboarding:"),
     NavItem(_("Audit trail"), "risk:audit", "audit.view", "risk:"),
+    NavItem(_("Security dashboard"), "security:dashboard", "audit.view", "security:"),
+    NavItem(_("Login decisions"), "signin:decisions", "signin.decisions", "signin:decisions"),
+    NavItem(_("Two-step verification"), "signin:devices", "signin.devices", "signin:device"),
+    NavItem(_("Approvals"), "approvals:pending", "approvals.view", "approvals:"),
     NavItem(_("Users"), "user_list", "users.manage", "user_"),
+    NavItem(_("Account lifecycle"), "identity:accounts", "accounts.manage", "identity:"),
     NavItem(_("API tokens"), "tokens", "api.tokens"),
 ]
 
@@ -73,8 +81,19 @@ def _known(capability: str) -> bool:
 
 def menu_for(user: Any) -> list[NavItem]:
     """Items the user may open; items whose page or capability does not exist yet are left out."""
-    return [
+    items = [
         item
         for item in MENU
         if _known(item.capability) and access.can(user, item.capability) and item.url
     ]
+    return [_with_badge(user, item) for item in items]
+
+
+def _with_badge(user: Any, item: NavItem) -> NavItem:
+    """The approvals entry shows how many requests wait for this user's decision."""
+    if item.url_name != "approvals:pending":
+        return item
+    from anzu.risk.approvals.selectors import pending_count
+
+    count = pending_count(user)
+    return replace(item, label=f"{item.label} ({count})") if count else item
