@@ -18,9 +18,10 @@ from django.db import IntegrityError, connection, transaction
 
 from anzu.common import clock
 from anzu.common import validate as v
-from anzu.common.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
+from anzu.common.errors import NotFound, ValidationFailed
 from anzu.core import access, audit, counters
 from anzu.core.models import Organization
+from anzu.documents import versioning
 from anzu.documents.choices import NoticeKind, NoticeTemplateStatus
 from anzu.documents.models import NoticeIssue, NoticeTemplate
 from anzu.documents.notice_text import amount_in_words
@@ -164,45 +165,15 @@ def notice_template_save(
         consequences=current.consequences if consequences is None else consequences,
         deadline_days=current.deadline_days if deadline_days is None else deadline_days,
     )
-    try:
-        with transaction.atomic():
-            rows = list(
-                NoticeTemplate.objects.select_for_update()
-                .filter(organization_id=organization_id, kind=kind)
-                .order_by("version")
-            )
-            draft = next((t for t in rows if t.status == NoticeTemplateStatus.DRAFT), None)
-            if draft is None:
-                draft = NoticeTemplate(
-                    organization_id=organization_id,
-                    kind=kind,
-                    version=max((t.version for t in rows), default=0) + 1,
-                    status=NoticeTemplateStatus.DRAFT,
-                    created_by=by,
-                )
-                before: dict[str, Any] = {}
-                action = "notice_template.create"
-            else:
-                before = audit.snapshot(draft, _TEMPLATE_FIELDS)
-                action = "notice_template.update"
-            for name, value in cleaned.items():
-                setattr(draft, name, value)
-            with transaction.atomic():
-                draft.save()
-            audit.record(
-                action=action,
-                obj=draft,
-                organization=organization_id,
-                actor=by,
-                changes=audit.diff(before, audit.snapshot(draft, _TEMPLATE_FIELDS)),
-            )
-    except IntegrityError:
-        raise Conflict(
-            "concurrent_edit",
-            "Someone else saved this template at the same time; reload and try again.",
-            field="kind",
-        ) from None
-    return draft
+    return versioning.draft_save(
+        NoticeTemplate,
+        scope={"organization_id": organization_id, "kind": kind},
+        cleaned=cleaned,
+        fields=_TEMPLATE_FIELDS,
+        by=by,
+        action="notice_template",
+        conflict_field="kind",
+    )
 
 
 def notice_template_publish(*, template: NoticeTemplate, by: User) -> NoticeTemplate:
@@ -210,43 +181,13 @@ def notice_template_publish(*, template: NoticeTemplate, by: User) -> NoticeTemp
     access.require(by, "dunning.manage")
     if template.organization_id != access.org_id(by):
         raise NotFound("notice template")
-    with transaction.atomic():
-        rows = list(
-            NoticeTemplate.objects.select_for_update()
-            .filter(organization_id=template.organization_id, kind=template.kind)
-            .order_by("version")
-        )
-        target = next(t for t in rows if t.pk == template.pk)
-        if target.status != NoticeTemplateStatus.DRAFT:
-            raise IllegalTransition(current=target.status, target=NoticeTemplateStatus.PUBLISHED)
-        now = clock.now()
-        previous = next((t for t in rows if t.status == NoticeTemplateStatus.PUBLISHED), None)
-        if previous is not None:
-            NoticeTemplate.objects.filter(pk=previous.pk).update(
-                status=NoticeTemplateStatus.RETIRED, retired_at=now, updated_at=now
-            )
-            audit.record(
-                action="notice_template.retire",
-                obj=previous,
-                organization=previous.organization_id,
-                actor=by,
-                changes={"status": ["published", "retired"]},
-            )
-        NoticeTemplate.objects.filter(pk=target.pk).update(
-            status=NoticeTemplateStatus.PUBLISHED, published_at=now, updated_at=now
-        )
-        audit.record(
-            action="notice_template.publish",
-            obj=target,
-            organization=target.organization_id,
-            actor=by,
-            changes={
-                "status": ["draft", "published"],
-                "replaces_version": [None, previous.version if previous else None],
-            },
-        )
-    template.refresh_from_db()
-    return template
+    return versioning.draft_publish(
+        NoticeTemplate,
+        template=template,
+        scope={"organization_id": template.organization_id, "kind": template.kind},
+        by=by,
+        action="notice_template",
+    )
 
 
 # Issuing notices ----------------------------------------------------------------------------------

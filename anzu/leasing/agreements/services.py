@@ -30,6 +30,7 @@ from anzu.common.errors import (
 )
 from anzu.core import access, audit, counters
 from anzu.core.models import Organization
+from anzu.documents import versioning
 from anzu.documents.choices import DocumentKind
 from anzu.documents.services import document_archive, document_content
 from anzu.integrations.base import ProviderError, RetryableError
@@ -234,44 +235,15 @@ def agreement_template_save(*, data: Mapping[str, Any], by: User) -> AgreementTe
     organization_id = access.org_id(by)
     cleaned = clean_template(data)
     agreement_templates_ensure_default(organization_id=organization_id)
-    try:
-        with transaction.atomic():
-            rows = list(
-                AgreementTemplate.objects.select_for_update()
-                .filter(organization_id=organization_id)
-                .order_by("version")
-            )
-            draft = next((t for t in rows if t.status == TemplateStatus.DRAFT), None)
-            if draft is None:
-                draft = AgreementTemplate(
-                    organization_id=organization_id,
-                    version=max((t.version for t in rows), default=0) + 1,
-                    status=TemplateStatus.DRAFT,
-                    created_by=by,
-                )
-                before: dict[str, Any] = {}
-                action = "agreement_template.create"
-            else:
-                before = audit.snapshot(draft, _TEMPLATE_FIELDS)
-                action = "agreement_template.update"
-            for name, value in cleaned.items():
-                setattr(draft, name, value)
-            with transaction.atomic():
-                draft.save()
-            audit.record(
-                action=action,
-                obj=draft,
-                organization=organization_id,
-                actor=by,
-                changes=audit.diff(before, audit.snapshot(draft, _TEMPLATE_FIELDS)),
-            )
-    except IntegrityError:
-        raise Conflict(
-            "concurrent_edit",
-            "Someone else saved the template at the same time; reload and try again.",
-            field="body",
-        ) from None
-    return draft
+    return versioning.draft_save(
+        AgreementTemplate,
+        scope={"organization_id": organization_id},
+        cleaned=cleaned,
+        fields=_TEMPLATE_FIELDS,
+        by=by,
+        action="agreement_template",
+        conflict_field="body",
+    )
 
 
 def agreement_template_publish(*, template: AgreementTemplate, by: User) -> AgreementTemplate:
@@ -279,43 +251,13 @@ def agreement_template_publish(*, template: AgreementTemplate, by: User) -> Agre
     access.require(by, "contract.full")
     if template.organization_id != access.org_id(by):
         raise NotFound("agreement template")
-    with transaction.atomic():
-        rows = list(
-            AgreementTemplate.objects.select_for_update()
-            .filter(organization_id=template.organization_id)
-            .order_by("version")
-        )
-        target = next(t for t in rows if t.pk == template.pk)
-        if target.status != TemplateStatus.DRAFT:
-            raise IllegalTransition(current=target.status, target=TemplateStatus.PUBLISHED)
-        now = clock.now()
-        previous = next((t for t in rows if t.status == TemplateStatus.PUBLISHED), None)
-        if previous is not None:
-            AgreementTemplate.objects.filter(pk=previous.pk).update(
-                status=TemplateStatus.RETIRED, retired_at=now, updated_at=now
-            )
-            audit.record(
-                action="agreement_template.retire",
-                obj=previous,
-                organization=previous.organization_id,
-                actor=by,
-                changes={"status": ["published", "retired"]},
-            )
-        AgreementTemplate.objects.filter(pk=target.pk).update(
-            status=TemplateStatus.PUBLISHED, published_at=now, updated_at=now
-        )
-        audit.record(
-            action="agreement_template.publish",
-            obj=target,
-            organization=target.organization_id,
-            actor=by,
-            changes={
-                "status": ["draft", "published"],
-                "replaces_version": [None, previous.version if previous else None],
-            },
-        )
-    template.refresh_from_db()
-    return template
+    return versioning.draft_publish(
+        AgreementTemplate,
+        template=template,
+        scope={"organization_id": template.organization_id},
+        by=by,
+        action="agreement_template",
+    )
 
 
 # Agreements -----------------------------------------------------------------------------------
