@@ -376,6 +376,25 @@ def _lease_code(organization_id: int, start: dt.date) -> str:
     return f"L{start.year}-{number:06d}"
 
 
+def _record_refused_overlap(
+    *, by: User, unit: Unit, conflict: Lease, cleaned: dict[str, Any]
+) -> None:
+    """Leave the refused attempt in the audit log (its own transaction: nothing else is written)."""
+    with transaction.atomic():
+        audit.record(
+            action="lease.create_refused",
+            obj=unit,
+            organization=access.org_id(by),
+            actor=by,
+            changes={
+                "reason": [None, "lease_overlap"],
+                "start_date": [None, cleaned["start_date"].isoformat()],
+                "end_date": [None, cleaned["end_date"].isoformat()],
+                "conflicting_lease": [None, conflict.code],
+            },
+        )
+
+
 def lease_create(
     *, by: User, data: dict[str, Any], approval: ApprovalRequest | None = None
 ) -> Lease | ApprovalRequest:
@@ -400,6 +419,7 @@ def lease_create(
         # Refuse an overlap at once rather than ask a checker to approve a doomed request.
         conflict = _conflict_for(None, unit.pk, cleaned["start_date"], cleaned["end_date"])
         if conflict is not None:
+            _record_refused_overlap(by=by, unit=unit, conflict=conflict, cleaned=cleaned)
             raise _overlap_error(conflict)
     pending = guard(
         "lease.create",

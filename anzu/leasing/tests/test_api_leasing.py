@@ -287,7 +287,12 @@ def test_overlapping_lease_is_409_naming_the_conflict(api, portfolio, manager):
             "end_date": "2026-12-31",
         },
     }
-    assert counts() == before
+    # Nothing is written but the refusal's own audit event.
+    customers, leases, events = before
+    assert counts() == (customers, leases, events + 1)
+    refused = AuditEvent.objects.latest("id")
+    assert (refused.action, refused.actor_id) == ("lease.create_refused", manager.pk)
+    assert refused.changes["conflicting_lease"] == [None, first.code]
 
 
 def test_lease_list_filters_and_order(api, portfolio, manager, org):

@@ -437,7 +437,9 @@ def test_overlap_is_shown_under_the_start_date_naming_the_other_lease(portfolio,
     assert response.status_code == 422
     errors = field_errors(response.content.decode(), "start_date")
     assert errors == [f"该房间在 2026-01-01 至 2026-12-31 已被租约 {first.code} 占用。"]
-    assert counts() == before
+    leases, events = before
+    assert counts() == (leases, events + 1)  # only the refusal's audit event
+    assert AuditEvent.objects.latest("id").action == "lease.create_refused"
 
 
 def test_overlap_message_in_english(portfolio, manager):

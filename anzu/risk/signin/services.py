@@ -202,15 +202,26 @@ def record_bad_password(
     *, username: str, ip: str | None, device_id: str, user_agent: str
 ) -> LoginAttempt:
     user = _user_named(normalize_username(username))
-    return _attempt(
-        user=user,
-        organization_id=user.organization_id if user else None,
-        username=normalize_username(username),
-        ip=ip,
-        device_id=device_id,
-        user_agent=user_agent[:300],
-        outcome=Outcome.BAD_PASSWORD,
-    )
+    with transaction.atomic():
+        attempt = _attempt(
+            user=user,
+            organization_id=user.organization_id if user else None,
+            username=normalize_username(username),
+            ip=ip,
+            device_id=device_id,
+            user_agent=user_agent[:300],
+            outcome=Outcome.BAD_PASSWORD,
+        )
+        if user is not None and not user.is_active:
+            # A frozen account's credentials in use: evidence for the audit, not just a failure.
+            audit.record(
+                action="signin.frozen_account",
+                obj=attempt,
+                organization=user.organization_id,
+                actor=user,
+                changes={"ip": [None, ip], "device": [None, device_id]},
+            )
+    return attempt
 
 
 def record_bad_token(*, ip: str | None, user_agent: str) -> LoginAttempt:

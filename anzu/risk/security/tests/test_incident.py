@@ -162,6 +162,8 @@ def test_the_shadow_lease_is_refused_four_times_over(org, portfolio, auditor):
         refused = LoginAttempt.objects.filter(user=wang, outcome="bad_password").get()
         assert refused.at == NIGHT and refused.ip == REMOTE_IP
         assert LoginAttempt.objects.filter(kind="token", outcome="bad_token").count() == 1
+        (frozen_use,) = events_since(mark, action="signin.frozen_account")
+        assert frozen_use.actor_id == wang.pk and frozen_use.object_id == str(refused.pk)
 
         # (b) The colleague's password from another province at 2 a.m.: denied by login risk.
         moment.shift(dt.timedelta(minutes=2))
@@ -188,6 +190,9 @@ def test_the_shadow_lease_is_refused_four_times_over(org, portfolio, auditor):
         assert (body["code"], body["field"]) == ("lease_overlap", "start_date")
         assert body["conflicting_lease"]["code"] == occupant.code
         assert not ApprovalRequest.objects.filter(args__data__start_date="2026-12-15").exists()
+        (refused_lease,) = events_since(mark, action="lease.create_refused")
+        assert refused_lease.actor_id == zhao.pk
+        assert refused_lease.changes["conflicting_lease"] == [None, occupant.code]
 
         # (d) Without overlap: only a pending approval request, which its maker cannot approve.
         moment.shift(dt.timedelta(minutes=2))
@@ -224,10 +229,14 @@ def test_the_shadow_lease_is_refused_four_times_over(org, portfolio, auditor):
 
     # --- Nothing was written: no lease, and no lease event in the audit log. ----------------
     assert Lease.objects.count() == leases_before
-    assert events_since(mark, action__startswith="lease.") == []
+    assert [e.action for e in events_since(mark, action__startswith="lease.")] == [
+        "lease.create_refused"
+    ]
     night_events = [(e.action, e.actor_id) for e in events_since(mark)]
     assert night_events == [
+        ("signin.frozen_account", wang.pk),
         ("signin.deny", zhao.pk),
+        ("lease.create_refused", zhao.pk),
         ("approval.request", zhao.pk),
         ("approval.reject", zhou.pk),
     ]
@@ -237,7 +246,7 @@ def test_the_shadow_lease_is_refused_four_times_over(org, portfolio, auditor):
     # --- Every piece of evidence sits in the verifiable log, which verifies. ----------------
     auditlog.integrate()
     auditlog.checkpoint(force=True)
-    for event in (freeze, deny_event, held_event):
+    for event in (freeze, frozen_use, deny_event, refused_lease, held_event):
         assert LogEntry.objects.filter(event_id=event.pk).exists()
     report = auditlog.verify_database()
     assert report.ok, report.problems
