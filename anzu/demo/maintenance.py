@@ -23,8 +23,8 @@ Runs inside the seeding transaction, after the leases (and the collections) exis
 4. **Today**: a handful of tickets created through the services in various states, for the
    dispatcher board and the engineer's task page.
 
-Above :data:`anzu.demo.collecting.LARGE_SEED` units only the buildings the collections part
-bills get tickets, so a benchmark seed stays fast.
+Every building gets tickets, in a large seed too (the batch detector compares against the whole
+fleet).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from django.db.models import Count
 from anzu.common import clock
 from anzu.core.choices import Role, UserKind
 from anzu.core.models import Organization, RoleGrant, StaffScope, User
-from anzu.demo import collecting
 from anzu.demo.maintenance_plan import (
     ALL_SKILLS,
     ENGINEER_NAMES,
@@ -110,12 +109,13 @@ def seed_maintenance(
 
 
 def _buildings(org: Organization, units: int) -> dict[int, tuple[int, float, float]]:
-    """The buildings that get tickets: id → (project id, latitude, longitude)."""
-    scale = collecting.scale_for(units)
-    chosen = collecting._billed_buildings(org, scale.billed_units)
+    """The buildings that get tickets — all of them: id → (project id, latitude, longitude).
+
+    Every building, even in a large seed: the defective-batch detector weighs failures against
+    the whole fleet's equipment, so failures drawn from part of the fleet would make every model
+    concentrated there look defective.
+    """
     rows = Building.objects.filter(organization=org).order_by("id")
-    if chosen is not None:
-        rows = rows.filter(id__in=chosen)
     return {
         b_id: (p_id, float(lat or 31.23), float(lng or 121.47))
         for b_id, p_id, lat, lng in rows.values_list("id", "project_id", "latitude", "longitude")
