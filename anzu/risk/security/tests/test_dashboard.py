@@ -139,6 +139,8 @@ def test_a_forged_checkpoint_signature_shows_as_invalid(org, records):
     assert selectors.audit_status()["checkpoint"]["signature_ok"] is False
 
 
+# Committed transactions: on PostgreSQL the log only takes in events of finished transactions.
+@pytest.mark.django_db(transaction=True)
 def test_verify_now_runs_the_full_verification(org, records, auditor):
     client = client_for(auditor)
     response = client.post("/risk/security/verify/")
