@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import os
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.conf import settings
 from django.test import testcases
 from huey.contrib.djhuey import HUEY
 
@@ -17,6 +20,21 @@ from anzu.common.testing import (
 
 # Tasks run inline in tests: enqueueing executes the task at once, in-process.
 HUEY.immediate = True
+
+
+def _own_redis_database_per_worker() -> None:
+    """With Redis as the cache, each xdist worker uses its own database (the URL's, then the ones
+    below it): a test that clears the cache (FLUSHDB) must not empty another worker's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    cache = settings.CACHES["default"]
+    if not worker.startswith("gw") or "redis" not in cache["BACKEND"].lower():
+        return
+    url = urlsplit(str(cache["LOCATION"]))
+    base = int(url.path.strip("/") or 0)
+    cache["LOCATION"] = urlunsplit(url._replace(path=f"/{(base - int(worker[2:])) % 16}"))
+
+
+_own_redis_database_per_worker()
 
 _original_teardown = getattr(testcases.TransactionTestCase, "_fixture_teardown")  # noqa: B009
 
