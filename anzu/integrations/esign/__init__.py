@@ -7,12 +7,15 @@ callback is refused on a site that signs through a real platform. See docs/lease
 from __future__ import annotations
 
 from anzu.integrations.esign.base import (
+    ORGANIZATION,
+    PERSON,
     CallbackEvent,
     EsignAdapter,
     FlowStart,
     FlowStatus,
     SignatureError,
     Signer,
+    Transactor,
     with_retries,
 )
 from anzu.integrations.esign.config import EsignConfig, esign_config
@@ -40,12 +43,15 @@ def current_adapter() -> EsignAdapter:
 
 
 __all__ = [
+    "ORGANIZATION",
+    "PERSON",
     "CallbackEvent",
     "EsignAdapter",
     "FlowStart",
     "FlowStatus",
     "SignatureError",
     "Signer",
+    "Transactor",
     "UnknownProvider",
     "adapter_for",
     "current_adapter",

@@ -40,14 +40,53 @@ class SignatureError(PermanentError):
     """A notification whose signature, timestamp or body does not verify: never trusted."""
 
 
+# Who signs: a natural person, or an organization (a company tenant) through its transactor.
+PERSON = "person"
+ORGANIZATION = "organization"
+SIGNER_KINDS = frozenset({PERSON, ORGANIZATION})
+
+
+@dataclass(frozen=True)
+class Transactor:
+    """The person who signs for an organization (经办人): a name and a mobile number."""
+
+    name: str
+    phone: str
+
+
 @dataclass(frozen=True)
 class Signer:
-    """The person who signs (the tenant)."""
+    """The tenant who signs.
+
+    A person (``kind=PERSON``): ``name``, ``phone`` (the mobile that is the platform account) and
+    the ID document. An organization (``kind=ORGANIZATION``): ``name`` is its registered name,
+    ``id_number`` its unified social credit code (``id_type="uscc"``), ``phone`` the company's
+    number (may be empty) and ``transactor`` the person who signs for it.
+    """
 
     name: str
     phone: str
     id_number: str
     id_type: str = "resident_id"
+    kind: str = PERSON
+    transactor: Transactor | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in SIGNER_KINDS:
+            raise PermanentError(f"Unknown signer kind {self.kind!r}.", code="signer")
+        if self.kind == ORGANIZATION and self.transactor is None:
+            raise PermanentError("An organization signs through a transactor.", code="signer")
+
+    @property
+    def is_organization(self) -> bool:
+        return self.kind == ORGANIZATION
+
+    @property
+    def account(self) -> str:
+        """The mobile number that operates the signing: the person's, or the transactor's."""
+        if self.transactor is not None and self.is_organization:
+            return self.transactor.phone
+        return self.phone
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,16 @@ the app secret over ``timestamp + query values sorted by name + body``; the call
 registers has no query, so the message is ``timestamp + body``.
 
 A flow is started in four calls: ``POST /v3/files/file-upload-url`` (file id and upload URL),
-``PUT`` of the bytes to that URL, ``POST /v3/sign-flow/create-by-file`` (one personal signer, free
+``PUT`` of the bytes to that URL, ``POST /v3/sign-flow/create-by-file`` (one signer, free
 placement of the signature, ``autoFinish``) and ``POST /v3/sign-flow/{id}/sign-url``.
+
+The signer is a person (``signerType`` 0, ``psnSignerInfo``: account = mobile, name, ID number
+and type) or, for a company tenant, an organization (``signerType`` 1, ``orgSignerInfo``:
+``orgName``, ``orgInfo.orgIDCardNum`` = unified social credit code with ``orgIDCardType``
+``CRED_ORG_USCC``, and ``transactorInfo`` = the transactor 经办人's mobile as ``psnAccount`` and
+name as ``psnInfo.psnName``), as in "基于文件发起签署" of the v3 API. The signing URL of an
+organization is asked for its transactor (``operator.psnAccount``) acting for
+``organization.orgName``.
 """
 
 from __future__ import annotations
@@ -75,6 +83,61 @@ ID_TYPES = {
     "taiwan_permit": "CRED_PSN_CH_TWCARD",
     "foreign_pr": "CRED_PSN_FOREIGNER",
 }
+# A company's unified social credit code (统一社会信用代码).
+ORG_ID_TYPE = "CRED_ORG_USCC"
+
+
+def signer_body(signer: Signer, *, file_id: str) -> dict[str, Any]:
+    """One entry of ``signers`` of ``/v3/sign-flow/create-by-file``.
+
+    A person signs as ``signerType`` 0 with ``psnSignerInfo``; an organization as ``signerType``
+    1 with ``orgSignerInfo`` (name, credit code as ``CRED_ORG_USCC``, and the transactor 经办人
+    whose mobile is the account that signs for it).
+    """
+    fields = [
+        {
+            "fileId": file_id,
+            "normalSignFieldConfig": {"freeMode": True, "signFieldStyle": 1},
+        }
+    ]
+    if signer.is_organization:
+        if signer.transactor is None or signer.id_type != "uscc":
+            raise PermanentError(
+                "e签宝: an organization signs with its credit code and a transactor.",
+                code="signer",
+            )
+        return {
+            "signerType": 1,
+            "orgSignerInfo": {
+                "orgName": signer.name,
+                "orgInfo": {"orgIDCardNum": signer.id_number, "orgIDCardType": ORG_ID_TYPE},
+                "transactorInfo": {
+                    "psnAccount": signer.transactor.phone,
+                    "psnInfo": {"psnName": signer.transactor.name},
+                },
+            },
+            "signFields": fields,
+        }
+    return {
+        "signerType": 0,
+        "psnSignerInfo": {
+            "psnAccount": signer.phone,
+            "psnInfo": {
+                "psnName": signer.name,
+                "psnIDCardNum": signer.id_number,
+                "psnIDCardType": ID_TYPES.get(signer.id_type, "CRED_PSN_CH_IDCARD"),
+            },
+        },
+        "signFields": fields,
+    }
+
+
+def sign_url_body(signer: Signer) -> dict[str, Any]:
+    """The body of ``/v3/sign-flow/{id}/sign-url``: who operates, and for which organization."""
+    body: dict[str, Any] = {"operator": {"psnAccount": signer.account}}
+    if signer.is_organization:
+        body["organization"] = {"orgName": signer.name}
+    return body
 
 
 def content_md5(body: bytes) -> str:
@@ -224,25 +287,7 @@ class EsignCnAdapter(EsignAdapter):
                 "docs": [{"fileId": file_id, "fileName": file_name}],
                 "signFlowConfig": flow_config,
                 "customBizNum": idempotency_key,
-                "signers": [
-                    {
-                        "signerType": 0,
-                        "psnSignerInfo": {
-                            "psnAccount": signer.phone,
-                            "psnInfo": {
-                                "psnName": signer.name,
-                                "psnIDCardNum": signer.id_number,
-                                "psnIDCardType": ID_TYPES.get(signer.id_type, "CRED_PSN_CH_IDCARD"),
-                            },
-                        },
-                        "signFields": [
-                            {
-                                "fileId": file_id,
-                                "normalSignFieldConfig": {"freeMode": True, "signFieldStyle": 1},
-                            }
-                        ],
-                    }
-                ],
+                "signers": [signer_body(signer, file_id=file_id)],
             },
             what="e签宝 create flow",
         )
@@ -252,7 +297,7 @@ class EsignCnAdapter(EsignAdapter):
         url = self._call(
             "POST",
             f"/v3/sign-flow/{quote(flow_id, safe='')}/sign-url",
-            {"operator": {"psnAccount": signer.phone}},
+            sign_url_body(signer),
             what="e签宝 signing URL",
         )
         signing_url = str(url.get("url") or url.get("shortUrl") or "")

@@ -1,9 +1,10 @@
 """The sandbox e-signature platform (沙箱): the embedded default; nothing leaves the machine.
 
 It plays the platform's part on this machine: :meth:`SandboxEsignAdapter.create_flow` keeps the
-document and the signer under ``$ANZU_HOME/esign-sandbox/<flow id>/`` and sends the signer to
-the local page ``agreements:sandbox_sign`` (clearly labelled 沙箱/Sandbox). Signing there adds a
-second PAdES signature made with the **sandbox** certificate (its CA says "TEST CA — NOT FOR
+document and the signer (name, kind — person or organization — and an organization's
+transactor) under ``$ANZU_HOME/esign-sandbox/<flow id>/`` and sends the signer to the local
+page ``agreements:sandbox_sign`` (clearly labelled 沙箱/Sandbox). Signing there adds a second
+PAdES signature made with the **sandbox** certificate (its CA says "TEST CA — NOT FOR
 PRODUCTION"), then builds the notification a real platform would send, signs it with the sandbox
 HMAC key and hands it to the same callback handling as ``POST /api/v1/esign/callback/sandbox``.
 
@@ -34,6 +35,8 @@ from anzu.integrations.esign.base import (
     DECLINED,
     EXPIRED,
     IN_PROGRESS,
+    ORGANIZATION,
+    PERSON,
     REVOKED,
     SIGNED,
     CallbackEvent,
@@ -136,8 +139,11 @@ class SandboxEsignAdapter(EsignAdapter):
         self._write(flow_id, "flow.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
 
     def flow(self, flow_id: str) -> dict[str, Any]:
-        """What the sandbox page shows: title, signer name, state."""
-        return self._meta(flow_id)
+        """What the sandbox page shows: title, signer (name, kind, transactor), state."""
+        meta = self._meta(flow_id)
+        meta.setdefault("signer_kind", PERSON)  # flows started before signer kinds existed
+        meta.setdefault("transactor_name", "")
+        return meta
 
     def document(self, flow_id: str) -> bytes:
         self._meta(flow_id)
@@ -165,6 +171,10 @@ class SandboxEsignAdapter(EsignAdapter):
                 "flow_id": flow_id,
                 "title": title,
                 "signer_name": signer.name,
+                "signer_kind": signer.kind,
+                "transactor_name": signer.transactor.name
+                if signer.is_organization and signer.transactor is not None
+                else "",
                 "state": IN_PROGRESS,
                 "created_at": clock.now().isoformat(),
             },
@@ -259,9 +269,10 @@ class SandboxEsignAdapter(EsignAdapter):
             return self.notification(flow_id, state=state)
         meta = self._meta(flow_id)
         if accept:
-            signed = sandbox_sign_pdf(
-                self.document(flow_id), signer_name=str(meta.get("signer_name", ""))
-            )
+            name = str(meta.get("signer_name", ""))
+            if meta.get("signer_kind") == ORGANIZATION and meta.get("transactor_name"):
+                name = f"{name}（经办人 {meta['transactor_name']}）"
+            signed = sandbox_sign_pdf(self.document(flow_id), signer_name=name)
             self._write(flow_id, "signed.pdf", signed)
             meta.update(state=SIGNED, signed_at=clock.now().isoformat())
         else:

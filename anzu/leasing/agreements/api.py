@@ -35,6 +35,7 @@ from anzu.leasing.agreements.schemas import (
     AgreementFilters,
     AgreementIn,
     AgreementOut,
+    AgreementSendIn,
     CallbackAck,
     PlaceholderOut,
     TemplateIn,
@@ -99,9 +100,16 @@ def agreement_sign_org(request: HttpRequest, agreement_id: int) -> Any:
 
 
 @router.post("/agreements/{int:agreement_id}/send", response={200: AgreementOut, **ERRORS_502})
-def agreement_send(request: HttpRequest, agreement_id: int) -> Any:
+def agreement_send(
+    request: HttpRequest, agreement_id: int, payload: AgreementSendIn | None = None
+) -> Any:
     user = caller(request)
-    services.agreement_send(agreement=_agreement(user, agreement_id), by=user)
+    services.agreement_send(
+        agreement=_agreement(user, agreement_id),
+        by=user,
+        transactor_name=payload.transactor_name if payload else "",
+        transactor_phone=payload.transactor_phone if payload else "",
+    )
     return _out(user, agreement_id)
 
 

@@ -57,6 +57,7 @@ def present_agreement(user: Any, agreement: LeaseAgreement) -> dict[str, Any]:
         "lease_id": agreement.lease_id,
         "lease_code": agreement.lease.code,
         "customer_name": agreement.lease.customer.name,
+        "customer_kind": agreement.lease.customer.kind,
         "template_id": agreement.template_id,
         "template_version": agreement.template.version,
         "provider": agreement.provider,

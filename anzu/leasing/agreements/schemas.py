@@ -38,6 +38,7 @@ class AgreementOut(Schema):
     lease_id: int
     lease_code: str
     customer_name: str
+    customer_kind: str
     template_id: int
     template_version: int
     provider: str
@@ -66,6 +67,13 @@ class AgreementIn(InputSchema):
 
 class AgreementCancelIn(InputSchema):
     reason: str
+
+
+class AgreementSendIn(InputSchema):
+    """A company tenant signs through a transactor (经办人); unused for a person."""
+
+    transactor_name: str = ""
+    transactor_phone: str = ""
 
 
 class TemplateOut(Schema):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,11 +36,13 @@ from anzu.documents.choices import DocumentKind
 from anzu.documents.services import document_archive, document_content
 from anzu.integrations.base import ProviderError, RetryableError
 from anzu.integrations.esign import (
+    ORGANIZATION,
     CallbackEvent,
     EsignAdapter,
     FlowStart,
     SignatureError,
     Signer,
+    Transactor,
     UnknownProvider,
     adapter_for,
     current_adapter,
@@ -67,6 +70,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_BODY = 40000
+# The account of an e-signature transactor is a mainland mobile number.
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 NUMBER_PREFIX = "HT"
 # Leases a contract can be generated for.
 SIGNABLE_LEASE_STATUSES = frozenset({"draft", "pending_approval", "active"})
@@ -455,8 +460,54 @@ def agreement_sign_org(*, agreement: LeaseAgreement, by: User) -> LeaseAgreement
     return agreement
 
 
-def _signer_of(agreement: LeaseAgreement) -> Signer:
+def _signer_of(
+    agreement: LeaseAgreement, *, transactor_name: str = "", transactor_phone: str = ""
+) -> Signer:
+    """Who signs for the tenant. A company signs as an organization (its credit code) through a
+    transactor (经办人) whose name and mobile the sender gives; a person signs with their own
+    mobile. A missing or invalid value is a ``ValidationFailed`` naming it."""
+    from anzu.leasing.choices import CustomerKind, IdType
+    from anzu.leasing.idnumbers import uscc_problem
+
     customer = agreement.lease.customer
+    if customer.kind == CustomerKind.COMPANY:
+        if customer.id_type != IdType.USCC or not customer.id_number:
+            raise ValidationFailed(
+                "required",
+                "A company tenant signs with its unified social credit code; the tenant has none.",
+                field="id_number",
+            )
+        problem = uscc_problem(customer.id_number)
+        if problem:
+            raise ValidationFailed("invalid", problem, field="id_number")
+        name = v.text(transactor_name, field="transactor_name", max_length=50, required=False)
+        if not name:
+            raise ValidationFailed(
+                "required",
+                "Enter the name of the person who signs for the company (transactor).",
+                field="transactor_name",
+            )
+        phone = "".join(str(transactor_phone or "").split())
+        if not phone:
+            raise ValidationFailed(
+                "required",
+                "Enter the mobile number of the person who signs for the company (transactor).",
+                field="transactor_phone",
+            )
+        if not _MOBILE.match(phone):
+            raise ValidationFailed(
+                "invalid",
+                "The transactor's mobile number has 11 digits and starts with 1.",
+                field="transactor_phone",
+            )
+        return Signer(
+            name=customer.name,
+            phone=customer.phone,
+            id_number=customer.id_number,
+            id_type=customer.id_type,
+            kind=ORGANIZATION,
+            transactor=Transactor(name=name, phone=phone),
+        )
     if not customer.phone:
         raise ValidationFailed(
             "required",
@@ -471,11 +522,19 @@ def _signer_of(agreement: LeaseAgreement) -> Signer:
     )
 
 
-def agreement_send(*, agreement: LeaseAgreement, by: User) -> LeaseAgreement:
+def agreement_send(
+    *,
+    agreement: LeaseAgreement,
+    by: User,
+    transactor_name: str = "",
+    transactor_phone: str = "",
+) -> LeaseAgreement:
     """Send the organization-signed PDF to the tenant through the e-signature platform.
 
-    The platform is called outside any transaction (retried on 5xx/timeouts, idempotent by the
-    agreement's key); the agreement changes only when the flow was created.
+    A company tenant signs as an organization: ``transactor_name`` and ``transactor_phone`` name
+    the person who signs for it (required then, ignored for a person). The platform is called
+    outside any transaction (retried on 5xx/timeouts, idempotent by the agreement's key); the
+    agreement changes only when the flow was created.
     """
     _own(agreement, by, "lease.write")
     agreement = LeaseAgreement.objects.select_related(
@@ -484,7 +543,9 @@ def agreement_send(*, agreement: LeaseAgreement, by: User) -> LeaseAgreement:
     _check_transition(agreement, AgreementStatus.SENT_FOR_SIGNATURE)
     if agreement.document is None:
         raise ValidationFailed("no_document", "Sign the agreement first.", field="document")
-    signer = _signer_of(agreement)
+    signer = _signer_of(
+        agreement, transactor_name=transactor_name, transactor_phone=transactor_phone
+    )
     pdf = document_content(agreement.document)
     adapter = current_adapter()
     started = _provider_call(
@@ -507,7 +568,7 @@ def agreement_send(*, agreement: LeaseAgreement, by: User) -> LeaseAgreement:
             return agreement  # a concurrent send recorded the same flow
         stray = agreement.status != AgreementStatus.ORG_SIGNED
         if not stray:
-            _record_sent(agreement, adapter=adapter, started=started, by=by)
+            _record_sent(agreement, adapter=adapter, started=started, signer=signer, by=by)
     if stray:
         # A concurrent send (or a cancellation) won: withdraw the flow this call created.
         try:
@@ -524,7 +585,12 @@ def agreement_send(*, agreement: LeaseAgreement, by: User) -> LeaseAgreement:
 
 
 def _record_sent(
-    agreement: LeaseAgreement, *, adapter: EsignAdapter, started: FlowStart, by: User
+    agreement: LeaseAgreement,
+    *,
+    adapter: EsignAdapter,
+    started: FlowStart,
+    signer: Signer,
+    by: User,
 ) -> None:
     agreement.status = AgreementStatus.SENT_FOR_SIGNATURE
     agreement.provider = adapter.name
@@ -533,7 +599,9 @@ def _record_sent(
     agreement.sent_at = clock.now()
     agreement.events = [
         *agreement.events,
-        _event("sent", status=agreement.status, by=by, provider=adapter.name),
+        _event(
+            "sent", status=agreement.status, by=by, provider=adapter.name, signer_kind=signer.kind
+        ),
     ]
     try:
         with transaction.atomic():
@@ -561,6 +629,7 @@ def _record_sent(
             "status": [AgreementStatus.ORG_SIGNED, AgreementStatus.SENT_FOR_SIGNATURE],
             "provider": [None, adapter.name],
             "flow_id": [None, started.flow_id],
+            "signer_kind": [None, signer.kind],
         },
     )
 

@@ -134,7 +134,6 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 ACTIONS = {
     "sign_org": (services.agreement_sign_org, "Signed for the organization."),
-    "send": (services.agreement_send, "Sent to the tenant for signature."),
     "refresh": (services.agreement_refresh, "Status refreshed from the signing platform."),
     "fetch_signed": (services.agreement_fetch_signed, "Signed PDF fetched and archived."),
 }
@@ -151,6 +150,14 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
                 agreement=agreement, reason=request.POST.get("reason", ""), by=user
             )
             done = _("Agreement cancelled.")
+        elif action == "send":
+            services.agreement_send(
+                agreement=agreement,
+                by=user,
+                transactor_name=request.POST.get("transactor_name", ""),
+                transactor_phone=request.POST.get("transactor_phone", ""),
+            )
+            done = _("Sent to the tenant for signature.")
         elif action in ACTIONS:
             service, text = ACTIONS[action]
             service(agreement=agreement, by=user)  # type: ignore[operator]

@@ -86,3 +86,28 @@ def client_for(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+COMPANY_USCC = "91350100M000100Y43"
+
+
+@pytest.fixture
+def company(portfolio: dict[str, Any]) -> Any:
+    """A company tenant (上海某科技有限公司) with its unified social credit code."""
+    from anzu.common.testing import CustomerFactory
+
+    return CustomerFactory(
+        organization=portfolio["p1"].organization,
+        project=portfolio["p1"],
+        kind="company",
+        name="上海某科技有限公司",
+        id_type="uscc",
+        id_number=COMPANY_USCC,
+        phone="021-12345678",
+    )
+
+
+@pytest.fixture
+def company_lease(portfolio: dict[str, Any], company: Any, home: Any, frozen: Any) -> Any:
+    """A lease of 静安公寓 1号楼 102 to the company."""
+    return make_lease(portfolio["u2"], company)

@@ -24,7 +24,7 @@ from anzu.integrations.esign.sandbox import sandbox_sign_pdf
 from anzu.leasing.agreements import services
 from anzu.leasing.agreements.models import LeaseAgreement
 from anzu.leasing.agreements.services import ProviderFailed
-from anzu.leasing.agreements.tests.conftest import use_esign
+from anzu.leasing.agreements.tests.conftest import COMPANY_USCC, use_esign
 
 pytestmark = [
     pytest.mark.django_db,
@@ -72,6 +72,7 @@ class FakeEsign:
         self.calls: list[str] = []
         self.uploaded = b""
         self.flow_body: dict = {}
+        self.sign_url_body: dict = {}
         self.signed_pdf = b""
         self.fail_create = 0  # answer 503 this many times
         self.slow_create = 0.0
@@ -119,6 +120,7 @@ class FakeEsign:
         def sign_url(request: Request) -> Response:
             check_gateway_signature(request)
             self.calls.append("sign-url")
+            self.sign_url_body = json.loads(request.get_data())
             return self.ok(
                 {"url": "https://smlt.esign.cn/sign/abc", "shortUrl": "https://s.esign.cn/x"}
             )
@@ -223,6 +225,68 @@ def test_send_creates_the_flow_with_signed_requests(esign, signed_by_org, manage
         FLOW,
         "https://smlt.esign.cn/sign/abc",
     )
+
+
+def test_a_company_signs_as_an_organization_through_its_transactor(esign, company_lease, manager):
+    agreement = services.agreement_generate(lease=company_lease, by=manager)
+    agreement = services.agreement_sign_org(agreement=agreement, by=manager)
+    agreement = services.agreement_send(
+        agreement=agreement,
+        by=manager,
+        transactor_name=" 王经办 ",
+        transactor_phone="139 0000 1111",
+    )
+    assert esign.calls == ["upload-url", "upload", "create", "sign-url"]
+    assert esign.flow_body["signers"] == [
+        {
+            "signerType": 1,
+            "orgSignerInfo": {
+                "orgName": "上海某科技有限公司",
+                "orgInfo": {"orgIDCardNum": COMPANY_USCC, "orgIDCardType": "CRED_ORG_USCC"},
+                "transactorInfo": {
+                    "psnAccount": "13900001111",
+                    "psnInfo": {"psnName": "王经办"},
+                },
+            },
+            "signFields": [
+                {
+                    "fileId": "FILE-1",
+                    "normalSignFieldConfig": {"freeMode": True, "signFieldStyle": 1},
+                }
+            ],
+        }
+    ]
+    assert sorted(esign.flow_body) == ["customBizNum", "docs", "signFlowConfig", "signers"]
+    assert esign.sign_url_body == {
+        "operator": {"psnAccount": "13900001111"},
+        "organization": {"orgName": "上海某科技有限公司"},
+    }
+    assert agreement.status == "sent_for_signature"
+    assert agreement.events[-1]["signer_kind"] == "organization"
+    event = AuditEvent.objects.get(action="agreement.send")
+    assert event.changes["signer_kind"] == [None, "organization"]
+
+
+def test_a_person_signs_with_psn_signer_info_exactly(esign, signed_by_org, manager, portfolio):
+    services.agreement_send(agreement=signed_by_org, by=manager)
+    customer = portfolio["customer"]
+    assert esign.flow_body["signers"][0]["signerType"] == 0
+    assert "orgSignerInfo" not in esign.flow_body["signers"][0]
+    assert esign.sign_url_body == {"operator": {"psnAccount": customer.phone}}
+
+
+def test_a_company_without_a_transactor_calls_nothing(esign, company_lease, manager):
+    from anzu.common.errors import ValidationFailed
+
+    agreement = services.agreement_generate(lease=company_lease, by=manager)
+    agreement = services.agreement_sign_org(agreement=agreement, by=manager)
+    before = AuditEvent.objects.count()
+    with pytest.raises(ValidationFailed) as exc:
+        services.agreement_send(agreement=agreement, by=manager, transactor_phone="13900001111")
+    assert exc.value.field == "transactor_name"
+    assert esign.calls == []
+    assert LeaseAgreement.objects.get(pk=agreement.pk).status == "org_signed"
+    assert AuditEvent.objects.count() == before
 
 
 def test_5xx_is_retried(esign, signed_by_org, manager):

@@ -144,6 +144,171 @@ def test_sending_needs_the_tenants_phone(signed_by_org, manager, portfolio):
     assert state(signed_by_org)[0] == "org_signed"
 
 
+# Company tenants ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def company_signed_by_org(company_lease, manager):
+    agreement = services.agreement_generate(lease=company_lease, by=manager)
+    return services.agreement_sign_org(agreement=agreement, by=manager)
+
+
+def sandbox_flows(settings) -> list:
+    from anzu.integrations.esign.sandbox import sandbox_root
+
+    root = sandbox_root()
+    return sorted(p.name for p in root.glob("SANDBOX-*")) if root.exists() else []
+
+
+@pytest.mark.parametrize(
+    ("customer_changes", "transactor", "field", "code"),
+    [
+        ({}, {"transactor_phone": "13900001111"}, "transactor_name", "required"),
+        (
+            {},
+            {"transactor_name": "   ", "transactor_phone": "13900001111"},
+            "transactor_name",
+            "required",
+        ),
+        (
+            {},
+            {"transactor_name": "王" * 51, "transactor_phone": "13900001111"},
+            "transactor_name",
+            "too_long",
+        ),
+        ({}, {"transactor_name": "王经办"}, "transactor_phone", "required"),
+        (
+            {},
+            {"transactor_name": "王经办", "transactor_phone": "021-12345678"},
+            "transactor_phone",
+            "invalid",
+        ),
+        (
+            {},
+            {"transactor_name": "王经办", "transactor_phone": "1390000111"},
+            "transactor_phone",
+            "invalid",
+        ),
+        (
+            {"id_number": "91350100M000100Y44"},
+            {"transactor_name": "王经办", "transactor_phone": "13900001111"},
+            "id_number",
+            "invalid",
+        ),
+        (
+            {"id_number": "9135"},
+            {"transactor_name": "王经办", "transactor_phone": "13900001111"},
+            "id_number",
+            "invalid",
+        ),
+        (
+            {"id_type": "resident_id"},
+            {"transactor_name": "王经办", "transactor_phone": "13900001111"},
+            "id_number",
+            "required",
+        ),
+    ],
+)
+def test_a_company_needs_a_credit_code_and_a_transactor_and_nothing_is_sent_or_stored(
+    company_signed_by_org, manager, company, settings, customer_changes, transactor, field, code
+):
+    from anzu.leasing.models import Customer
+
+    if customer_changes:
+        Customer.objects.filter(pk=company.pk).update(**customer_changes)
+    before = (
+        LeaseAgreement.objects.get(pk=company_signed_by_org.pk).events,
+        AuditEvent.objects.count(),
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        services.agreement_send(agreement=company_signed_by_org, by=manager, **transactor)
+    assert (exc.value.field, exc.value.code) == (field, code)
+    fresh = LeaseAgreement.objects.get(pk=company_signed_by_org.pk)
+    assert (fresh.status, fresh.provider, fresh.flow_id, fresh.sent_at) == (
+        "org_signed",
+        "",
+        "",
+        None,
+    )
+    assert (fresh.events, AuditEvent.objects.count()) == before
+    assert sandbox_flows(settings) == []  # nothing reached the platform
+
+
+def test_a_person_ignores_the_transactor(signed_by_org, manager, settings):
+    agreement = services.agreement_send(
+        agreement=signed_by_org, by=manager, transactor_name="无关", transactor_phone="x"
+    )
+    flow = sandbox(settings).flow(agreement.flow_id)
+    assert (flow["signer_kind"], flow["transactor_name"]) == ("person", "")
+    assert agreement.events[-1]["signer_kind"] == "person"
+
+
+def test_a_company_signs_as_an_organization_in_the_sandbox(
+    company_signed_by_org, manager, company, settings, django_capture_on_commit_callbacks
+):
+    from anzu.common.testing import make_tenant
+
+    agreement = services.agreement_send(
+        agreement=company_signed_by_org,
+        by=manager,
+        transactor_name="王经办",
+        transactor_phone="13900001111",
+    )
+    flow = sandbox(settings).flow(agreement.flow_id)
+    assert (flow["signer_name"], flow["signer_kind"], flow["transactor_name"]) == (
+        "上海某科技有限公司",
+        "organization",
+        "王经办",
+    )
+    assert "13900001111" not in json.dumps(flow)  # the sandbox keeps no phone number
+    client = client_for(make_tenant(company, username="acme"))
+    page = client.get(agreement.signing_url).content.decode()
+    assert '<dd id="flow-signer">上海某科技有限公司</dd>' in page
+    assert '<dd id="flow-signer-kind">机构（企业盖章）</dd>' in page
+    assert '<dd id="flow-transactor">王经办</dd>' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(agreement.signing_url, {"outcome": "sign"})
+    fresh = LeaseAgreement.objects.get(pk=agreement.pk)
+    assert fresh.status == "signed"
+    assert fresh.signed_document is not None
+
+
+def test_the_detail_page_asks_for_the_transactor_of_a_company(
+    company_signed_by_org, manager, settings
+):
+    web = client_for(manager)
+    url = f"/leasing/agreements/{company_signed_by_org.pk}/"
+    page = web.get(url).content.decode()
+    assert 'id="send-company"' in page and 'name="transactor_phone"' in page
+    res = web.post(
+        f"{url}send/", {"transactor_name": "王经办", "transactor_phone": "139"}, follow=True
+    )
+    assert "经办人手机号码为 11 位数字，以 1 开头。" in res.content.decode()
+    assert LeaseAgreement.objects.get(pk=company_signed_by_org.pk).status == "org_signed"
+    web.post(f"{url}send/", {"transactor_name": "王经办", "transactor_phone": "13900001111"})
+    fresh = LeaseAgreement.objects.get(pk=company_signed_by_org.pk)
+    assert fresh.status == "sent_for_signature"
+    assert sandbox(settings).flow(fresh.flow_id)["transactor_name"] == "王经办"
+
+
+def test_the_api_takes_the_transactor(company_signed_by_org, manager):
+    api = client_for(manager)
+    url = f"/api/v1/agreements/{company_signed_by_org.pk}/send"
+    res = api.post(url, {"transactor_name": "王经办"}, content_type="application/json")
+    assert res.status_code == 422
+    assert (res.json()["code"], res.json()["field"]) == ("required", "transactor_phone")
+    res = api.post(
+        url,
+        {"transactor_name": "王经办", "transactor_phone": "13900001111"},
+        content_type="application/json",
+    )
+    assert res.status_code == 200
+    assert (res.json()["status"], res.json()["customer_kind"]) == (
+        "sent_for_signature",
+        "company",
+    )
+
+
 # The sandbox end to end -----------------------------------------------------------------------
 
 
