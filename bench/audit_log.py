@@ -4,11 +4,13 @@ Builds N audit events (default 1,000,000) set-based, then times: sequencing them
 log, signing a checkpoint, ``verify`` over the database, export, and offline verification of the
 export (``--runs`` times each; the median is reported, with the process CPU seconds beside the
 wall seconds, and the load average before and after, since wall time on a shared machine is
-mostly waiting for a core). With ``--append`` it also measures audit appends inside business transactions (several
-threads, each transaction writes a row and its audit event) against the same transactions
-without the audit event, on the configured database.
+mostly waiting for a core). With ``--append S`` it also measures audit appends inside business transactions: ``--processes``
+writer processes (as web and task workers are), each transaction updating a row and writing
+``--events-per-tx`` audit events, against the same transactions without the audit events, with the
+sequencer integrating the log beside the load; the log is then verified.
 
 Usage: DATABASE_URL=... python bench/audit_log.py [--events N] [--runs K] [--append SECONDS]
+       [--processes P] [--events-per-tx E]
 Prints one JSON object. Runs on a throwaway database (the test database machinery).
 """
 
@@ -17,11 +19,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--append", type=float, default=0.0, help="seconds of append load")
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--processes", type=int, default=4, help="writer processes for --append")
+    parser.add_argument(
+        "--events-per-tx", type=int, default=1, help="audit events per business transaction"
+    )
+    parser.add_argument(
+        "--sequence-every", type=float, default=1.0, help="seconds between sequencer runs"
+    )
     parser.add_argument("--runs", type=int, default=1, help="repeat verify/export, report medians")
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="anzu-bench-")
@@ -55,8 +63,6 @@ def main() -> None:
     }
     try:
         from anzu.common.testing import OrganizationFactory
-        from anzu.core import audit
-        from anzu.core.models import Counter
         from anzu.risk import auditlog
         from anzu.risk.export import export, verify_dir
 
@@ -114,55 +120,138 @@ def main() -> None:
         figures["load_after_verify"] = round(os.getloadavg()[0], 1)
 
         if args.append > 0:
-
-            def load(
-                with_audit: bool, counts: list[int], stop: threading.Event, worker: int
-            ) -> None:
-                n = 0
-                name = f"bench-{worker}-{with_audit}"
-                while not stop.is_set():
-                    with transaction.atomic():
-                        Counter.objects.update_or_create(
-                            organization_id=org.pk, name=name, defaults={"value": n}
-                        )
-                        if with_audit:
-                            audit.record(
-                                action="bench.write",
-                                object_type="core.counter",
-                                object_id=name,
-                                organization=org.pk,
-                                actor=None,
-                                changes={"value": [n - 1, n]},
-                            )
-                    n += 1
-                counts.append(n)
-                connections.close_all()
-
-            for with_audit in (False, True):
-                counts: list[int] = []
-                stop = threading.Event()
-                threads = [
-                    threading.Thread(target=load, args=(with_audit, counts, stop, w))
-                    for w in range(args.threads)
-                ]
-                for t in threads:
-                    t.start()
-                time.sleep(args.append)
-                stop.set()
-                for t in threads:
-                    t.join()
-                key = "tx_per_s_with_audit" if with_audit else "tx_per_s_without_audit"
-                figures[key] = round(sum(counts) / args.append)
-            figures["audit_events_per_s"] = figures["tx_per_s_with_audit"]
-            figures["append_cost_ratio"] = round(
-                figures["tx_per_s_without_audit"] / max(1, figures["tx_per_s_with_audit"]),
-                2,  # type: ignore[operator]
+            figures.update(
+                append_load(
+                    org.pk, args.append, args.processes, args.events_per_tx, args.sequence_every
+                )
             )
         figures["load_after"] = round(os.getloadavg()[0], 1)
     finally:
         connections.close_all()
         creation.destroy_test_db(test_db, verbosity=0)
     print(json.dumps(figures))
+
+
+def _writer(
+    org_id: int,
+    worker: int,
+    with_audit: bool,
+    events_per_tx: int,
+    start: Any,
+    stop: Any,
+    out: Any,
+) -> None:
+    """One writer process: business transactions — a row update and, with ``with_audit``, its
+    audit events in the same transaction — until ``stop`` is set. Puts its transaction count."""
+    from django.db import connections, transaction
+    from django.db.models import F
+
+    from anzu.core import audit
+    from anzu.core.models import Counter
+
+    name = f"bench-{worker}"
+    counter, _ = Counter.objects.get_or_create(organization_id=org_id, name=name)
+    n = 0
+    start.wait()
+    while not stop.is_set():
+        with transaction.atomic():
+            Counter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
+            if with_audit:
+                for k in range(events_per_tx):
+                    audit.record(
+                        action="bench.write",
+                        object_type="core.counter",
+                        object_id=counter.pk,
+                        organization=org_id,
+                        actor=None,
+                        changes={"value": [n, n + 1], "part": k},
+                    )
+        n += 1
+    connections.close_all()
+    out.put(n)
+
+
+def _sequencer(every: float, stop: Any, out: Any) -> None:
+    """The sequencer as the periodic task runs it, every ``every`` seconds during the load:
+    integrate finished events into the Merkle log and sign a checkpoint when due."""
+    from django.db import connections
+
+    from anzu.risk import auditlog
+
+    runs = []
+    while not stop.wait(every):
+        t0 = time.perf_counter()
+        appended = auditlog.integrate()
+        auditlog.checkpoint()
+        runs.append((appended, time.perf_counter() - t0))
+    connections.close_all()
+    out.put(runs)
+
+
+def append_load(
+    org_id: int, seconds: float, processes: int, events_per_tx: int, sequence_every: float
+) -> dict[str, object]:
+    """Business transactions from ``processes`` writer processes for ``seconds``, without and
+    then with audit events, the sequencer running beside the second load; then the log is
+    sequenced to the end and verified (every event in it, indexes gapless)."""
+    from django.db import connection, connections
+
+    from anzu.core.models import AuditEvent
+    from anzu.risk import auditlog
+    from anzu.risk.models import LogState
+
+    context = multiprocessing.get_context("fork")
+    figures: dict[str, object] = {
+        "append_processes": processes,
+        "append_events_per_tx": events_per_tx,
+    }
+    auditlog.integrate(limit=50000)
+    events_before = AuditEvent.objects.count()
+    for with_audit in (False, True):
+        connections.close_all()  # each child opens its own connection
+        start, stop, out = context.Event(), context.Event(), context.Queue()
+        children = [
+            context.Process(
+                target=_writer, args=(org_id, w, with_audit, events_per_tx, start, stop, out)
+            )
+            for w in range(processes)
+        ]
+        sequencer_out = context.Queue()
+        sequencer = context.Process(target=_sequencer, args=(sequence_every, stop, sequencer_out))
+        for child in children:
+            child.start()
+        time.sleep(1.0)  # connections open, counters created
+        if with_audit:
+            sequencer.start()
+        start.set()
+        t0 = time.perf_counter()
+        time.sleep(seconds)
+        stop.set()
+        counts = [out.get() for _ in children]
+        elapsed = time.perf_counter() - t0
+        for child in children:
+            child.join()
+        key = "with_audit" if with_audit else "without_audit"
+        figures[f"tx_per_s_{key}"] = round(sum(counts) / elapsed)
+        if with_audit:
+            runs = sequencer_out.get()
+            sequencer.join()
+            figures["audit_events_per_s"] = round(sum(counts) * events_per_tx / elapsed)
+            figures["sequencer_runs"] = len(runs)
+            figures["sequencer_max_run_s"] = round(max((r[1] for r in runs), default=0.0), 3)
+            figures["sequenced_during_load"] = sum(r[0] for r in runs)
+    figures["append_cost_ratio"] = round(
+        figures["tx_per_s_without_audit"] / max(1, figures["tx_per_s_with_audit"]),  # type: ignore[operator]
+        2,
+    )
+    connection.close()
+    written = AuditEvent.objects.count() - events_before
+    auditlog.integrate(limit=50000)
+    state = LogState.objects.get(pk=1)
+    figures["append_events_written"] = written
+    figures["log_size_equals_events"] = state.size == AuditEvent.objects.count()
+    figures["verify_after_append_ok"] = auditlog.verify_database().ok
+    return figures
 
 
 def build_with_orm(org_id: int, now: dt.datetime, events: int) -> None:
