@@ -111,7 +111,11 @@ class Lease(models.Model):
     late_fee_grace_days = models.PositiveSmallIntegerField(_("late fee grace days"), default=0)
     allows_access_freeze = models.BooleanField(_("lease allows access freeze"), default=False)
     notes = models.TextField(_("notes"), blank=True)
-    activated_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    # Who activated it: the maker of the executed approval (its checkers are on that request).
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     terminated_on = models.DateField(_("termination date"), null=True, blank=True)
     termination_reason = models.CharField(_("termination reason"), max_length=300, blank=True)
     version = models.PositiveIntegerField(default=1)

@@ -71,6 +71,8 @@ def present_lease(user: Any, lease: Lease) -> dict[str, Any]:
         "terminated_on": lease.terminated_on,
         "termination_reason": lease.termination_reason,
         "version": lease.version,
+        "activated_at": lease.activated_at,
+        "activated_by_id": lease.activated_by_id,
         "amounts_hidden": not amounts,
         "created_at": lease.created_at,
         "updated_at": lease.updated_at,

@@ -140,6 +140,8 @@ class LeaseOut(OutputSchema):
     terminated_on: dt.date | None
     termination_reason: str
     version: int
+    activated_at: dt.datetime | None
+    activated_by_id: int | None
     amounts_hidden: bool
     monthly_rent: Decimal | None
     deposit: Decimal | None

@@ -604,6 +604,7 @@ def _transition(
     action: str,
     expected_version: int | None,
     extra: dict[str, Any] | None = None,
+    noted: dict[str, Any] | None = None,
 ) -> Lease:
     with transaction.atomic():
         lease = _locked_lease(lease, expected_version)
@@ -620,7 +621,10 @@ def _transition(
             obj=lease,
             organization=lease.organization_id,
             actor=by,
-            changes=audit.diff(before, audit.snapshot(lease, LEASE_AUDIT_FIELDS)),
+            changes={
+                **audit.diff(before, audit.snapshot(lease, LEASE_AUDIT_FIELDS)),
+                **(noted or {}),
+            },
         )
         unit_refresh_status(unit_id=lease.unit_id, by=by)
     return lease
@@ -656,7 +660,10 @@ def lease_activate(
     approval: ApprovalRequest | None = None,
 ) -> Lease | ApprovalRequest:
     """Activate a pending lease. Guarded (``lease.activate``): without an executing approval
-    this returns the approval request; the lease's creator may never be its checker."""
+    this returns the approval request; the lease's creator may never be its checker.
+
+    ``activated_by`` is ``by``: the maker who asked (an approval runs the command as its
+    maker); the checkers stay on the approval request, whose id the audit event names."""
     access.require(by, "lease.activate")
     current = Lease.objects.get(pk=lease.pk)
     if expected_version is not None and current.version != expected_version:
@@ -689,7 +696,11 @@ def lease_activate(
         by=by,
         action="lease.activate",
         expected_version=expected_version,
-        extra={"activated_at": clock.now()},
+        extra={"activated_at": clock.now(), "activated_by": by},
+        noted={
+            "activated_by": [None, by.pk],
+            **({"approval": [None, approval.pk]} if approval is not None else {}),
+        },
     )
 
 

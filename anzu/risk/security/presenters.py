@@ -31,16 +31,32 @@ def reason_text(reason: dict[str, Any]) -> str:
             for t in detail["times"]
         )
     if code == selectors.FROZEN_ACCOUNT:
-        when = _time(detail["frozen_at"])
-        if detail["while_frozen"]:
-            text = _("Created by an account already frozen on %(time)s (%(source)s)")
-        else:
-            text = _("Creator's account frozen later, on %(time)s (%(source)s)")
-        return text % {"time": when, "source": detail["source_label"]}
+        lines = []
+        for account in detail["accounts"]:
+            if account["while_frozen"]:
+                text = _(
+                    "%(step)s by %(user)s, whose account was already frozen on %(time)s (%(source)s)"
+                )
+            else:
+                text = _(
+                    "%(step)s by %(user)s, whose account was frozen later, on %(time)s (%(source)s)"
+                )
+            lines.append(
+                text
+                % {
+                    "step": _(STEP_LABELS[account["step"]]),
+                    "user": account["username"],
+                    "time": _time(account["frozen_at"]),
+                    "source": account["source_label"],
+                }
+            )
+        return "; ".join(lines)
     if code == selectors.RISKY_LOGIN:
         return "; ".join(
-            _("%(decision)s at %(time)s, score %(score)s")
+            _("%(step)s by %(user)s: %(decision)s at %(time)s, score %(score)s")
             % {
+                "step": _(STEP_LABELS[d.get("step", "create")]),
+                "user": d.get("username", ""),
                 "decision": _("Login denied") if d["decision"] == "deny" else _("Step-up required"),
                 "time": _time(d["at"]),
                 "score": d["score"],
@@ -59,6 +75,7 @@ def shadow_lease(row: ShadowLease) -> dict[str, Any]:
         "created_at": row.created_at,
         "created_by": row.created_by,
         "activated_at": row.activated_at,
+        "activated_by": row.activated_by,
         "reasons": [
             {
                 "code": r["code"],

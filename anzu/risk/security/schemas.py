@@ -40,6 +40,7 @@ class ShadowLeaseOut(OutputSchema):
     created_at: dt.datetime
     created_by: str
     activated_at: dt.datetime | None
+    activated_by: str
     reasons: list[ReasonOut]
 
 

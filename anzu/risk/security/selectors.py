@@ -159,10 +159,27 @@ class ShadowLease:
     created_by: str
     activated_at: dt.datetime | None
     reasons: list[dict[str, Any]]
+    activated_by: str = ""
 
     @property
     def reason_codes(self) -> list[str]:
         return [r["code"] for r in self.reasons]
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One recorded act on a lease: its creation or its activation, by whom and when."""
+
+    name: str
+    user: User | None
+    at: dt.datetime
+
+
+def _steps(lease: Lease) -> list[_Step]:
+    steps = [_Step("create", lease.created_by, lease.created_at)]
+    if lease.activated_at is not None:
+        steps.append(_Step("activate", lease.activated_by, lease.activated_at))
+    return steps
 
 
 def shadow_leases(
@@ -176,10 +193,12 @@ def shadow_leases(
 ) -> list[ShadowLease]:
     """Leases created or activated in the period that match at least one reason, newest first.
 
-    Reasons: ``no_approval`` (the creation or the activation has no executed approval request),
-    ``off_hours`` (created or activated outside ``hours``, organization time zone),
-    ``frozen_account`` (the creator's account was frozen, before or after) and ``risky_login``
-    (a step-up or deny login decision for the creator within ``risk_hours`` before creation).
+    Each lease has up to two steps: its creation (``created_by``, ``created_at``) and its
+    activation (``activated_by``, ``activated_at``). Reasons: ``no_approval`` (a step has no
+    executed approval request; an activation's must be the activator's own request),
+    ``off_hours`` (a step outside ``hours``, organization time zone), ``frozen_account`` (the
+    account behind a step was frozen, before or after) and ``risky_login`` (a step-up or deny
+    login decision for that account within ``risk_hours`` before the step).
     Needs ``audit.view``; limited to the caller's organization and scope.
     """
     access.require(user, "audit.view")
@@ -202,7 +221,7 @@ def shadow_leases(
             Q(created_at__gte=start, created_at__lt=end)
             | Q(activated_at__gte=start, activated_at__lt=end)
         )
-        .select_related("unit", "created_by")
+        .select_related("unit", "created_by", "activated_by")
         .order_by("-created_at", "-id")
     )
     if not leases:
@@ -216,21 +235,22 @@ def shadow_leases(
             result__object_id__in=ids,
         ).values_list("result__object_id", flat=True)
     )
-    approved_activation = _ids(
-        ApprovalRequest.objects.filter(
-            organization_id=org_id,
-            action="lease.activate",
-            status=RequestStatus.EXECUTED,
-            args__lease_id__in=ids,
-        ).values_list("args__lease_id", flat=True)
+    activation_makers: dict[int, set[int]] = {}
+    for lease_id, maker_id in ApprovalRequest.objects.filter(
+        organization_id=org_id,
+        action="lease.activate",
+        status=RequestStatus.EXECUTED,
+        args__lease_id__in=ids,
+    ).values_list("args__lease_id", "maker_id"):
+        found = _ids([lease_id])
+        if found:
+            activation_makers.setdefault(found.pop(), set()).add(maker_id)
+    steps = {lease.pk: _steps(lease) for lease in leases}
+    user_ids = sorted(
+        {step.user.pk for lease_steps in steps.values() for step in lease_steps if step.user}
     )
-    frozen = {
-        row["pk"]: row
-        for row in identity_selectors.leases_by_frozen_accounts(organization_id=org_id)
-        .filter(pk__in=ids)
-        .values("pk", "creator_frozen_at", "creator_freeze_source", "created_while_frozen")
-    }
-    risky = _risky_logins(leases, risk_hours, tz)
+    freezes = identity_selectors.first_freezes(user_ids)
+    risky = _risky_logins(steps, risk_hours, tz)
     sources = dict(Source.choices)
     rows: list[ShadowLease] = []
     for lease in leases:
@@ -238,35 +258,43 @@ def shadow_leases(
         missing = []
         if lease.pk not in approved_creation:
             missing.append("create")
-        if lease.activated_at is not None and lease.pk not in approved_activation:
-            missing.append("activate")
+        if lease.activated_at is not None:
+            makers = activation_makers.get(lease.pk, set())
+            if not makers or (
+                lease.activated_by_id is not None and lease.activated_by_id not in makers
+            ):
+                missing.append("activate")
         if missing:
             reasons.append({"code": NO_APPROVAL, "detail": {"steps": missing}})
         off = []
-        for step, moment in (("create", lease.created_at), ("activate", lease.activated_at)):
-            if moment is not None and not hours.contains(moment.astimezone(tz)):
-                off.append({"step": step, "at": moment.astimezone(tz).isoformat()})
+        for step in steps[lease.pk]:
+            if not hours.contains(step.at.astimezone(tz)):
+                off.append({"step": step.name, "at": step.at.astimezone(tz).isoformat()})
         if off:
             reasons.append({"code": OFF_HOURS, "detail": {"times": off}})
-        if lease.pk in frozen:
-            info = frozen[lease.pk]
-            reasons.append(
+        accounts = []
+        for step in steps[lease.pk]:
+            if step.user is None or step.user.pk not in freezes:
+                continue
+            frozen_at, source = freezes[step.user.pk]
+            accounts.append(
                 {
-                    "code": FROZEN_ACCOUNT,
-                    "detail": {
-                        "frozen_at": info["creator_frozen_at"].astimezone(tz).isoformat(),
-                        "source": info["creator_freeze_source"],
-                        "source_label": str(sources.get(info["creator_freeze_source"], "")),
-                        "while_frozen": bool(info["created_while_frozen"]),
-                    },
+                    "step": step.name,
+                    "username": step.user.username,
+                    "frozen_at": frozen_at.astimezone(tz).isoformat(),
+                    "source": source,
+                    "source_label": str(sources.get(source, "")),
+                    "while_frozen": step.at >= frozen_at,
                 }
             )
+        if accounts:
+            reasons.append({"code": FROZEN_ACCOUNT, "detail": {"accounts": accounts}})
         decisions = risky.get(lease.pk)
         if decisions:
             reasons.append({"code": RISKY_LOGIN, "detail": {"decisions": decisions}})
         if not reasons or (reason and reason not in {r["code"] for r in reasons}):
             continue
-        creator = lease.created_by
+        creator, activator = lease.created_by, lease.activated_by
         rows.append(
             ShadowLease(
                 lease_id=lease.pk,
@@ -276,6 +304,7 @@ def shadow_leases(
                 created_at=lease.created_at,
                 created_by=creator.username if creator is not None else "",
                 activated_at=lease.activated_at,
+                activated_by=activator.username if activator is not None else "",
                 reasons=reasons,
             )
         )
@@ -293,25 +322,29 @@ def _ids(values: Any) -> set[int]:
 
 
 def _risky_logins(
-    leases: list[Lease], risk_hours: int, tz: ZoneInfo
+    steps: dict[int, list[_Step]], risk_hours: int, tz: ZoneInfo
 ) -> dict[int, list[dict[str, Any]]]:
-    """Per lease, the creator's step-up/deny login decisions within ``risk_hours`` before its
-    creation. One query per distinct creator (the login-risk selector), not per lease."""
+    """Per lease, the step-up/deny login decisions of the account behind each step within
+    ``risk_hours`` before that step. One query per distinct account (the login-risk selector),
+    not per lease."""
     window = dt.timedelta(hours=risk_hours)
-    by_creator: dict[int, list[Lease]] = {}
-    for lease in leases:
-        if lease.created_by_id is not None:
-            by_creator.setdefault(lease.created_by_id, []).append(lease)
+    by_user: dict[int, list[tuple[int, _Step]]] = {}
+    for lease_id, lease_steps in steps.items():
+        for step in lease_steps:
+            if step.user is not None:
+                by_user.setdefault(step.user.pk, []).append((lease_id, step))
     found: dict[int, list[dict[str, Any]]] = {}
-    for creator_leases in by_creator.values():
-        creator = creator_leases[0].created_by
-        assert creator is not None
-        earliest = min(lease.created_at for lease in creator_leases) - window
-        latest = max(lease.created_at for lease in creator_leases) + dt.timedelta(seconds=1)
-        attempts = list(signin_selectors.risky_logins(creator, earliest, latest))
-        for lease in creator_leases:
+    for user_steps in by_user.values():
+        account = user_steps[0][1].user
+        assert account is not None
+        earliest = min(step.at for _id, step in user_steps) - window
+        latest = max(step.at for _id, step in user_steps) + dt.timedelta(seconds=1)
+        attempts = list(signin_selectors.risky_logins(account, earliest, latest))
+        for lease_id, step in user_steps:
             hits = [
                 {
+                    "step": step.name,
+                    "username": account.username,
                     "at": a.at.astimezone(tz).isoformat(),
                     "decision": a.decision,
                     "score": a.score,
@@ -319,10 +352,12 @@ def _risky_logins(
                     "ip": a.ip,
                 }
                 for a in attempts
-                if lease.created_at - window <= a.at <= lease.created_at
+                if step.at - window <= a.at <= step.at
             ]
             if hits:
-                found[lease.pk] = hits
+                found.setdefault(lease_id, []).extend(hits)
+    for hits in found.values():
+        hits.sort(key=lambda hit: (hit["step"] != "create", hit["at"]))
     return found
 
 

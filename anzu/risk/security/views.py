@@ -25,6 +25,7 @@ CSV_COLUMNS = (
     ("created_at", "Created at"),
     ("created_by", "Created by"),
     ("activated_at", "Activated at"),
+    ("activated_by", "Activated by"),
     ("reasons", "Reasons"),
     ("details", "Details"),
 )
@@ -102,6 +103,7 @@ def write_csv(out: Any, rows: list[dict[str, Any]]) -> None:
                 timezone.localtime(row["created_at"]).isoformat(),
                 row["created_by"],
                 timezone.localtime(row["activated_at"]).isoformat() if row["activated_at"] else "",
+                row["activated_by"],
                 " ".join(r["code"] for r in row["reasons"]),
                 " | ".join(f"{r['label']}: {r['text']}" for r in row["reasons"]),
             ]

@@ -162,6 +162,9 @@ def test_the_shadow_lease_is_refused_four_times_over(org, portfolio, auditor):
         refused = LoginAttempt.objects.filter(user=wang, outcome="bad_password").get()
         assert refused.at == NIGHT and refused.ip == REMOTE_IP
         assert LoginAttempt.objects.filter(kind="token", outcome="bad_token").count() == 1
+        stale = events_since(mark, action="signin.revoked_credential")
+        assert [e.changes["credential"][1] for e in stale] == ["session", "api_token"]
+        assert {e.actor_id for e in stale} == {wang.pk}
         (frozen_use,) = events_since(mark, action="signin.frozen_account")
         assert frozen_use.actor_id == wang.pk and frozen_use.object_id == str(refused.pk)
 
@@ -234,6 +237,8 @@ def test_the_shadow_lease_is_refused_four_times_over(org, portfolio, auditor):
     ]
     night_events = [(e.action, e.actor_id) for e in events_since(mark)]
     assert night_events == [
+        ("signin.revoked_credential", wang.pk),
+        ("signin.revoked_credential", wang.pk),
         ("signin.frozen_account", wang.pk),
         ("signin.deny", zhao.pk),
         ("lease.create_refused", zhao.pk),

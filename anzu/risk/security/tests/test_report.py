@@ -121,9 +121,10 @@ def test_a_creator_frozen_later_is_listed(portfolio, maker, checker, auditor, ad
         account_freeze(user=maker, reason="离职", source=Source.HR_WEBHOOK, by=None)
     rows = report(auditor)
     assert reasons_of(rows, lease) == ["frozen_account"]
-    detail = rows[0].reasons[0]["detail"]
-    assert detail["while_frozen"] is False and detail["source"] == "hr_webhook"
-    assert detail["frozen_at"] == local(2026, 12, 10, 18, 0).isoformat()
+    (account,) = rows[0].reasons[0]["detail"]["accounts"]
+    assert (account["step"], account["username"]) == ("create", "wang")
+    assert account["while_frozen"] is False and account["source"] == "hr_webhook"
+    assert account["frozen_at"] == local(2026, 12, 10, 18, 0).isoformat()
 
 
 def test_a_lease_created_while_the_account_was_frozen(portfolio, maker, auditor):
@@ -132,7 +133,8 @@ def test_a_lease_created_while_the_account_was_frozen(portfolio, maker, auditor)
     lease = direct_lease(portfolio["u1"], portfolio["customer"], by=maker, at=TUESDAY, code="X2")
     rows = report(auditor)
     assert reasons_of(rows, lease) == ["no_approval", "frozen_account"]
-    assert rows[0].reasons[1]["detail"]["while_frozen"] is True
+    (account,) = rows[0].reasons[1]["detail"]["accounts"]
+    assert account["step"] == "create" and account["while_frozen"] is True
 
 
 def _risky(user, at, decision="step_up"):
@@ -252,6 +254,7 @@ def test_api_shape_and_paging(portfolio, maker, auditor):
         "created_at",
         "created_by",
         "activated_at",
+        "activated_by",
         "reasons",
     }
     assert item["code"] == "X2" and item["created_by"] == "wang"
@@ -275,8 +278,9 @@ def test_csv_export_page_and_api(portfolio, maker, auditor):
     assert page.status_code == 200 and page["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(page.content.decode("utf-8-sig"))))
     assert rows[0][0] == "合同编号"
-    assert rows[1][0] == "X9" and rows[1][6] == "no_approval off_hours"
-    assert "02:00" in rows[1][7]
+    assert rows[0][6] == "生效人" and rows[1][6] == ""
+    assert rows[1][0] == "X9" and rows[1][7] == "no_approval off_hours"
+    assert "02:00" in rows[1][8]
     api_rows = list(csv.reader(io.StringIO(api.content.decode("utf-8-sig"))))
     assert [r[0] for r in api_rows[1:]] == ["X9"]
     assert bad.status_code == 400 and b"reason" in bad.content
