@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "anzu.core.middleware.RequestContextMiddleware",
     "anzu.risk.identity.middleware.PasswordResetRequiredMiddleware",
+    "anzu.risk.identity.middleware.RevokedSessionMiddleware",
 ]
 
 ROOT_URLCONF = "anzu.urls"
@@ -291,3 +292,6 @@ HR_WEBHOOK_SECRET = env_str("ANZU_HR_WEBHOOK_SECRET") or ""
 if HR_WEBHOOK_SECRET and len(HR_WEBHOOK_SECRET) < 32:
     raise ConfigError("ANZU_HR_WEBHOOK_SECRET: must be at least 32 characters long")
 DORMANT_DAYS = env_int("ANZU_DORMANT_DAYS", 90, minimum=1)
+# Login-risk rows older than this are purged daily. The shadow-lease report and the security
+# dashboard look back up to 366 days plus a 30-day risky-login window: never keep less.
+LOGIN_ATTEMPT_RETENTION_DAYS = env_int("ANZU_LOGIN_ATTEMPT_RETENTION_DAYS", 400, minimum=396)

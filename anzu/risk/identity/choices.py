@@ -1,4 +1,5 @@
-"""Choices of the account lifecycle: account status, event kinds and their sources."""
+"""Choices of the account lifecycle: account status, event kinds, their sources and the kinds
+of revoked credentials."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -28,3 +29,8 @@ class Source(models.TextChoices):
 class HrEventStatus(models.TextChoices):
     APPLIED = "applied", _("Applied")
     SCHEDULED = "scheduled", _("Scheduled")
+
+
+class CredentialKind(models.TextChoices):
+    SESSION = "session", _("Session")
+    API_TOKEN = "api_token", _("API token")

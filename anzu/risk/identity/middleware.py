@@ -1,7 +1,10 @@
-"""A reactivated account must set a new password before anything else.
+"""Account-lifecycle checks on every request.
 
-Pages redirect to the set-password page; the API answers 403 ``password_reset_required``, for
-session and Bearer-token callers alike.
+- A reactivated account must set a new password before anything else: pages redirect to the
+  set-password page; the API answers 403 ``password_reset_required``, for session and
+  Bearer-token callers alike.
+- A session cookie that a freeze revoked leaves the audit event ``signin.revoked_credential``
+  (see :mod:`anzu.risk.identity.credentials`).
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -70,3 +75,31 @@ class PasswordResetRequiredMiddleware:
             if scheme.lower() == "bearer" and raw.strip() and _token_reset_required(raw.strip()):
                 return _refusal()
         return self.get_response(request)
+
+
+class RevokedSessionMiddleware:
+    """Trace a request that presents the session cookie of a session a freeze deleted.
+
+    It looks only when the session cookie is present and the request is not authenticated,
+    and then only when the cookie loaded no session (or a session whose account is refused):
+    an authenticated request, a request without the cookie and an anonymous visitor's own
+    session cost no query. It never changes the response.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        raw = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+        if raw and not _authenticated(request):
+            session = getattr(request, "session", None)
+            if session is not None and (session.session_key != raw or SESSION_KEY in session):
+                from anzu.risk.identity.credentials import revoked_session_presented
+
+                revoked_session_presented(raw, user_id=session.get(SESSION_KEY))
+        return self.get_response(request)
+
+
+def _authenticated(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)

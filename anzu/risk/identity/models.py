@@ -1,5 +1,6 @@
 """Account lifecycle: the state of each staff account, its event history, the session keys
-written at login, HR offboarding deliveries and SCIM tokens.
+written at login, the hashes of credentials a freeze revoked, HR offboarding deliveries and SCIM
+tokens.
 
 Accounts are never deleted: a frozen account keeps its identity so the audit log keeps
 referring to it. Every change goes through :mod:`anzu.risk.identity.services`.
@@ -12,7 +13,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from anzu.core.models import Organization
-from anzu.risk.identity.choices import AccountStatus, EventKind, HrEventStatus, Source
+from anzu.risk.identity.choices import (
+    AccountStatus,
+    CredentialKind,
+    EventKind,
+    HrEventStatus,
+    Source,
+)
 
 
 class AccountState(models.Model):
@@ -91,6 +98,33 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"session of {self.user_id}"
+
+
+class RevokedCredential(models.Model):
+    """A credential of an account that a freeze made useless: a deleted session (written at
+    freeze time) or a revoked API token (written when it is first presented again).
+
+    Only the SHA-256 of the session key or token is stored, never the value. ``reported_at`` is
+    the time of the last ``signin.revoked_credential`` audit event (at most one an hour).
+    """
+
+    kind = models.CharField(max_length=10, choices=CredentialKind.choices)
+    key_hash = models.CharField(max_length=64)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    revoked_at = models.DateTimeField()
+    reported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-revoked_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "key_hash"], name="uniq_identity_revoked_credential"
+            )
+        ]
+        indexes = [models.Index(fields=["kind", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"revoked {self.kind} of {self.user_id}"
 
 
 class HrWebhookEvent(models.Model):

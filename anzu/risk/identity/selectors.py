@@ -167,6 +167,19 @@ def first_freeze_times(user_ids: list[int]) -> dict[int, dt.datetime]:
     return {r["user_id"]: r["first"] for r in rows}
 
 
+def first_freezes(user_ids: list[int]) -> dict[int, tuple[dt.datetime, str]]:
+    """Each account's first freeze: its time and source (accounts never frozen are absent)."""
+    found: dict[int, tuple[dt.datetime, str]] = {}
+    rows = (
+        AccountEvent.objects.filter(user_id__in=user_ids, kind=EventKind.FROZEN)
+        .order_by("user_id", "at", "id")
+        .values_list("user_id", "at", "source")
+    )
+    for user_id, at, source in rows:
+        found.setdefault(user_id, (at, source))
+    return found
+
+
 def recent_hr_events(organization_id: int, limit: int = 20) -> list[HrWebhookEvent]:
     return list(
         HrWebhookEvent.objects.filter(organization_id=organization_id)

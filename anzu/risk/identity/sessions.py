@@ -4,7 +4,8 @@ Login writes the new session key to :class:`UserSession` (``user_logged_in``). A
 every remembered key through the configured engine's ``SessionStore`` and, for the database
 engines, also scans the unexpired sessions for any that predate the remembered keys. Even a
 session it cannot reach (signed-cookie sessions live in the browser) is refused: the account is
-inactive, and Django's authentication backend does not load inactive users.
+inactive, and Django's authentication backend does not load inactive users. The SHA-256 of every
+deleted key is kept (:mod:`anzu.risk.identity.credentials`) until its cookie has expired.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 
 from anzu.common import clock
+from anzu.risk.identity.credentials import prune_revoked_sessions, sessions_revoked
 from anzu.risk.identity.models import UserSession
 
 _DB_ENGINES = frozenset(
@@ -52,11 +54,17 @@ def delete_sessions_of(user: Any) -> int:
     for key in keys:
         store(session_key=key).delete()
     UserSession.objects.filter(user_id=user.pk).delete()
+    # Only the keys' hashes, so a later request with such a cookie leaves a trace.
+    sessions_revoked(user=user, keys=keys, at=clock.now())
     return len(keys)
 
 
 def prune_session_keys() -> int:
-    """Forget remembered keys whose session is gone (daily); returns how many were forgotten."""
+    """Forget remembered keys whose session is gone, and revoked-session hashes whose cookie has
+    expired (daily); returns how many remembered keys were forgotten."""
+    prune_revoked_sessions(
+        older_than=clock.now() - dt.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    )
     if settings.SESSION_ENGINE in _DB_ENGINES:
         from django.contrib.sessions.models import Session
 

@@ -30,6 +30,7 @@ from anzu.common.api import (
 from anzu.core import access
 from anzu.core.middleware import client_ip
 from anzu.core.models import User
+from anzu.risk.identity.credentials import revoked_token_presented
 from anzu.risk.signin import selectors, services
 
 router = Router(tags=["signin"])
@@ -112,6 +113,8 @@ class BearerTokenAuth(BaseBearerTokenAuth):
             return super().authenticate(request, token)
         except AuthenticationError:
             services.record_bad_token(ip=ip, user_agent=request.headers.get("User-Agent", ""))
+            # A frozen account's revoked token leaves an audit trace (at most hourly).
+            revoked_token_presented(token.strip())
             raise
 
 
