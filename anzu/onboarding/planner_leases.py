@@ -220,7 +220,7 @@ class LeasePlanning(PlannerBase):
             lease.unit, lease.customer = unit, customer
             lease.occupied_until = lease.end_date
             if status == LeaseStatus.ACTIVE:
-                lease.activated_at = clock.now()
+                lease.activated_at, lease.activated_by = clock.now(), self.by
             self.leases.append(LeaseEntry(lease, True, row.number, unit_key, None, True))
             return
         before = audit.snapshot(existing, LEASE_AUDIT_FIELDS)
@@ -255,7 +255,7 @@ class LeasePlanning(PlannerBase):
             if existing.status != status:
                 existing.status = status
                 if status == LeaseStatus.ACTIVE:
-                    existing.activated_at = clock.now()
+                    existing.activated_at, existing.activated_by = clock.now(), self.by
             existing.version += 1
         self.leases.append(
             LeaseEntry(existing, False, row.number, unit_key, before, bool(changed), original)

@@ -68,6 +68,7 @@ def write_plan(plan: Plan) -> int:
             "allows_access_freeze",
             "notes",
             "activated_at",
+            "activated_by",
             "version",
         ),
         now,

@@ -124,6 +124,7 @@ def test_workbook_imports_everything_with_exact_counts_and_audit(org, manager):
     assert customer.project == p1
     lease = Lease.objects.get(organization=org, code="HT-101")
     assert lease.status == "active" and lease.activated_at is not None
+    assert lease.activated_by == lease.created_by and lease.activated_by is not None
     assert lease.customer == customer and lease.unit == units["101"]
     assert lease.deposit == Decimal("3200.00") and lease.occupied_until == dt.date(2026, 12, 31)
     assert lease.created_by == manager
@@ -508,5 +509,6 @@ def test_draft_lease_can_move_dates_and_overlaps_are_checked_against_itself_excl
     assert _run(org, manager, activated).counts["leases"]["updated"] == 1
     lease.refresh_from_db()
     assert lease.status == "active" and lease.activated_at is not None
+    assert lease.activated_by == manager
     assert Unit.objects.get(code="101").status == "occupied"
     assert AuditEvent.objects.filter(action="import.unit.status").count() == 1
