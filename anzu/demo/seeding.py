@@ -82,6 +82,7 @@ def seed(
     today: dt.date | None = None,
     collections: bool = True,
     maintenance: bool = True,
+    risk: bool = True,
 ) -> SeedResult:
     """Generate and store the demo organization. Refuses to touch an organization with data.
 
@@ -89,6 +90,9 @@ def seed(
     (:mod:`anzu.demo.collecting`); without them only the portfolio, customers, leases and logins.
     ``maintenance``: also engineers, a year of work orders and today's tickets
     (:mod:`anzu.demo.maintenance`).
+    ``risk`` (with ``collections``): also login history, a frozen former employee, approval
+    requests (:mod:`anzu.demo.risk`) and, queued for the worker, lease contracts out for or
+    through e-signature (:mod:`anzu.demo.signing`).
     """
     if not 1 <= units <= MAX_UNITS:
         raise SeedRefused(f"--units must be between 1 and {MAX_UNITS}, got {units}.")
@@ -103,7 +107,7 @@ def seed(
         org = _organization(slug)
         result = _write(
             plan, rng, org=org, today=day, seed_value=seed, months=months,
-            collections=collections, maintenance=maintenance,
+            collections=collections, maintenance=maintenance, risk=risk,
         )  # fmt: skip
     _vacuum_after_bulk_load()
     result.seconds = time.perf_counter() - started
@@ -219,6 +223,7 @@ def _write(
     months: int,
     collections: bool,
     maintenance: bool = False,
+    risk: bool = False,
 ) -> SeedResult:
     now = clock.now()
     counts: dict[str, int] = {}
@@ -345,6 +350,14 @@ def _write(
     from anzu.contracts.demo import seed_contracts
 
     seed_contracts(org)
+    if risk and collections:
+        _write_risk(
+            org=org,
+            today=today,
+            seed_value=seed_value,
+            counts=counts,
+            tenant_customer_id=customer_ids[plan.tenant_customer],
+        )
     audit.record(
         action="demo.seed",
         obj=org,
@@ -389,6 +402,32 @@ def _write_collections(
         with connection.cursor() as cur:
             for model in (Bill, Payment, Allocation):
                 cur.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def _write_risk(
+    *,
+    org: Organization,
+    today: dt.date,
+    seed_value: int,
+    counts: dict[str, int],
+    tenant_customer_id: int,
+) -> None:
+    """Login history, the former employee, approvals (:mod:`anzu.demo.risk`), through the
+    services, replayed over the last weeks; the lease contracts (:mod:`anzu.demo.signing`) are
+    queued for the worker."""
+    from anzu.demo import risk
+
+    names = usernames_for(org.slug)
+    staff: dict[str, User] = {
+        str(role): User.objects.get(username=names[role])
+        for role in (Role.ADMIN, Role.MANAGEMENT, Role.FINANCE)
+    }
+    counts.update(risk.seed_risk(org=org, today=today, seed_value=seed_value, users=staff))
+    # Lease contracts: two PDFs and three signatures, queued for the worker (anzu.demo.tasks).
+    from anzu.demo import tasks
+
+    org_id, day = org.pk, today.isoformat()
+    transaction.on_commit(lambda: tasks.demo_agreements(org_id, day, tenant_customer_id))
 
 
 def _write_equipment(

@@ -22,5 +22,6 @@ def frozen() -> Iterator[Any]:
 
 @pytest.fixture
 def collected(db: Any, frozen: Any) -> seeding.SeedResult:
-    """A small demo with its collections, seeded on TODAY (maintenance: test_maintenance.py)."""
-    return seeding.seed(units=300, months=12, seed=5, slug="demo", maintenance=False)
+    """A small demo with its collections, seeded on TODAY (maintenance: test_maintenance.py;
+    risk control and lease signing: test_risk.py)."""
+    return seeding.seed(units=300, months=12, seed=5, slug="demo", maintenance=False, risk=False)
