@@ -374,8 +374,14 @@ class BillWake(models.Model):
     the run's own date for a paused, promised or exempt lease (looked at again on every run).
     A run that follows an earlier run of the same policy version reads only the bills due to
     wake, the bills that entered the window or changed since, and the bills of leases that
-    changed since (see :mod:`.run`). Losing these rows loses nothing: the next run then reads
-    the whole window.
+    changed since (see :mod:`.run`).
+
+    The row also keeps what the run knew of the bill beyond the bill row itself: its lease's
+    freeze flag and the stages it has entered (``done``, JSON ``{code: date}``). A later run
+    trusts them only for a bill whose row and lease have not changed since the last run (the
+    stages of a bill are only ever written by the run that rewrites this row); any other bill
+    is read in full. A run of a new policy version, or after the rows were written by an older
+    format, reads the whole window and rewrites them all.
     """
 
     bill = models.OneToOneField(
@@ -389,6 +395,8 @@ class BillWake(models.Model):
         Organization, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     wake_on = models.DateField()
+    allows_freeze = models.BooleanField(default=False)
+    done = models.TextField(default="{}")
 
     class Meta:
         ordering = ["wake_on", "bill"]

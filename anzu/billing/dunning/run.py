@@ -52,9 +52,15 @@ DUNNED_LEASE_STATUSES = frozenset(
 )
 # Bills of other leases (draft, awaiting approval, void) are not chased.
 DUNNED_SQL = ", ".join(f"'{status}'" for status in sorted(DUNNED_LEASE_STATUSES))
+NOT_DUNNED_SQL = ", ".join(
+    f"'{status}'" for status in sorted(set(LeaseStatus.values) - DUNNED_LEASE_STATUSES)
+)
 BATCH = 5000
 # How far before the previous run's start an incremental read looks for changed bills and leases.
 WAKE_MARGIN = dt.timedelta(hours=6)
+# The format of the wake rows (recorded in the run's summary): an incremental read trusts only
+# rows written in this format, so a run after an upgrade reads the whole window once.
+WAKE_FORMAT = 2
 
 
 class Candidate(NamedTuple):
@@ -81,8 +87,9 @@ class Evaluation:
     cases: dict[tuple[int, dt.date, str], list[Candidate]] = field(default_factory=dict)
     case_amounts: dict[tuple[int, dt.date], Decimal] = field(default_factory=dict)
     by_stage: Counter[str] = field(default_factory=Counter)
-    # bill → the next day a run must look at it (None: never again in its window).
-    wakes: dict[int, dt.date | None] = field(default_factory=dict)
+    # bill → the next day a run must look at it (None: never again in its window), the lease's
+    # freeze flag and the stages entered after today's run (JSON), kept in its wake row.
+    wakes: dict[int, tuple[dt.date | None, bool, str]] = field(default_factory=dict)
     full: bool = True  # the whole window was read (not only what changed since the last run)
     window_to: dt.date | None = None
 
@@ -156,12 +163,10 @@ ALL_BILLS = ("billing_bill b", "")
 # After a run of the same policy version, only these bills can have something to enter: the
 # bills due to wake (``BillWake``), the bills that entered the window since (due after the last
 # run's window), the open bills changed since (paid in part, reopened, created late), and the
-# bills of leases changed since (a lease flag). Each part is read through its own index.
+# bills of leases changed since (a lease flag or status). The last three are read in full here;
+# each part through its own index.
 CHANGED_BILLS = (
     """(
-        SELECT w.bill_id AS id FROM dunning_billwake w
-        WHERE w.organization_id = %(org)s AND w.wake_on <= %(today)s
-        UNION
         SELECT n.id FROM billing_bill n
         WHERE n.organization_id = %(org)s AND n.status = 'open' AND n.due_date > %(hi_prev)s
           AND n.due_date <= %(hi)s
@@ -177,6 +182,26 @@ CHANGED_BILLS = (
     "AND b.id = c.id",
 )
 
+# The bills due to wake that are none of the above: neither they nor their lease changed since
+# the last run, so their wake row's lease flag and stages still hold, and neither the lease nor
+# the transitions need reading. The lease must still be one whose bills are chased (a status
+# change stamps the lease, so a lease that stopped being one long ago is excluded here).
+WOKEN_SQL = f"""
+    SELECT b.id, b.lease_id, b.customer_id, b.project_id, b.building_id, b.due_date,
+           b.amount - b.paid_amount, w.allows_freeze, w.done
+    FROM dunning_billwake w CROSS JOIN billing_bill b
+    WHERE w.organization_id = %(org)s AND w.wake_on <= %(today)s AND b.id = w.bill_id
+      AND b.status = 'open' AND b.due_date >= %(lo)s AND b.due_date <= %(hi)s
+      AND b.amount > b.paid_amount AND b.due_date <= %(hi_prev)s
+      AND b.updated_at <= %(since)s
+      AND b.lease_id NOT IN (
+        SELECT cl.id FROM leasing_lease cl
+        WHERE cl.organization_id = %(org)s AND cl.updated_at > %(since)s)
+      AND b.lease_id NOT IN (
+        SELECT xl.id FROM leasing_lease xl
+        WHERE xl.organization_id = %(org)s AND xl.status IN ({NOT_DUNNED_SQL}))
+"""
+
 
 @dataclass(frozen=True)
 class Since:
@@ -189,11 +214,12 @@ class Since:
 def candidate_rows(
     organization_id: int, lo: dt.date, hi: dt.date, *, today: dt.date, since: Since | None = None
 ) -> tuple[list[Candidate], dict[int, dict[str, dt.date]]]:
-    """Open, unpaid bills due in ``[lo, hi]`` and their stored transitions (one query).
+    """Open, unpaid bills due in ``[lo, hi]`` and their stored transitions.
 
-    With ``since`` only the bills that may have changed or woken since the previous run.
-    A bill without transitions comes once (with NULLs); a bill with transitions once per
-    transition, and is a candidate the first time.
+    With ``since`` only the bills that may have changed or woken since the previous run: the
+    changed ones read in full, the others from their wake rows (two queries). A bill without
+    transitions comes once (with NULLs); a bill with transitions once per transition, and is a
+    candidate the first time.
     """
     candidates: list[Candidate] = []
     done: dict[int, dict[str, dt.date]] = {}
@@ -209,6 +235,10 @@ def candidate_rows(
     with connection.cursor() as cursor:
         cursor.execute(CANDIDATES_SQL.format(bills=bills, only=only, dunned=DUNNED_SQL), params)
         rows = cursor.fetchall()
+        woken = []
+        if since is not None:
+            cursor.execute(WOKEN_SQL, params)
+            woken = cursor.fetchall()
     native = connection.vendor == "postgresql"  # dates and Decimals already
     convert = _Convert()
     for b, le, c, p, bu, d, o, allows, code, on in rows:
@@ -224,9 +254,26 @@ def candidate_rows(
             done[b] = {code: on}
         else:
             seen[code] = on
+    stages: dict[str, dict[str, dt.date]] = {}
+    for b, le, c, p, bu, d, o, allows, entered in woken:
+        if not native:
+            d, o, allows = convert.date(d), convert.amount(o), bool(allows)
+        candidates.append(Candidate(b, le, c, p, bu, d, o, allows))
+        if entered != "{}":
+            parsed = stages.get(entered)
+            if parsed is None:
+                parsed = stages[entered] = {
+                    code: dt.date.fromisoformat(on) for code, on in json.loads(entered).items()
+                }
+            done[b] = parsed  # shared between bills: read, never changed
     # In due-date order whatever the plan: the actions are numbered, and worked, in this order.
     candidates.sort(key=lambda c: (c.due, c.bill_id))
     return candidates, done
+
+
+def _stages_json(done: dict[str, dt.date]) -> str:
+    """A bill's stages entered, as kept in its wake row."""
+    return json.dumps({code: on.isoformat() for code, on in sorted(done.items())})
 
 
 def steps_done(
@@ -270,6 +317,17 @@ def evaluate(
     """
     result = Evaluation()
     tags = tags or {}
+    unchanged_memo: dict[frozenset[tuple[str, dt.date]], str] = {}
+
+    def _unchanged(candidate: Candidate) -> str:
+        """The stages of a bill that enters none today, as JSON."""
+        bill_done = done.get(candidate.bill_id) or {}
+        key = frozenset(bill_done.items())
+        text = unchanged_memo.get(key)
+        if text is None:
+            text = unchanged_memo[key] = _stages_json(bill_done)
+        return text
+
     no_tags: frozenset[str] = frozenset()
     candidates: list[tuple[Candidate, frozenset[str]]] = []
     amounts: dict[tuple[int, dt.date], Decimal] = defaultdict(Decimal)
@@ -279,11 +337,11 @@ def evaluate(
         result.evaluated_bills += 1
         result.leases.add(candidate.lease_id)
         if candidate.lease_id in blocked:
-            wakes[candidate.bill_id] = today
+            wakes[candidate.bill_id] = (today, candidate.allows_freeze, _unchanged(candidate))
             continue
         tag_set = tags.get(candidate.customer_id, no_tags)
         if tag_set & exempt:
-            wakes[candidate.bill_id] = today
+            wakes[candidate.bill_id] = (today, candidate.allows_freeze, _unchanged(candidate))
             continue
         amounts[(candidate.lease_id, candidate.due)] += candidate.outstanding
         candidates.append((candidate, tag_set))
@@ -294,7 +352,7 @@ def evaluate(
     # amount enters only through the stages' minimums, so its key is which minimums it reaches.
     minimums = sorted({s.min_overdue for s in policy.stages})
     single_minimum = len(minimums) == 1
-    memo: dict[tuple[Any, ...], tuple[list[Stage], dt.date | None]] = {}
+    memo: dict[tuple[Any, ...], tuple[list[Stage], dt.date | None, str]] = {}
     last_offset = dt.timedelta(days=max(policy.max_offset, 0) + policy.catch_up_days)
 
     for candidate, tag_set in candidates:
@@ -334,8 +392,9 @@ def evaluate(
                 flags=flags,
                 last_day=candidate.due + last_offset,
             )
-            answer = memo[key] = (entered, wake)
-        entered, wakes[candidate.bill_id] = answer
+            answer = memo[key] = (entered, wake, _stages_json(after))
+        entered, wake, stages_json = answer
+        wakes[candidate.bill_id] = (wake, candidate.allows_freeze, stages_json)
         for stage in entered:
             result.steps.append((candidate, stage))
             result.by_stage[stage.code] += 1
@@ -418,7 +477,11 @@ def _write(
 
 
 def _write_wakes(
-    organization_id: int, *, today: dt.date, wakes: dict[int, dt.date | None], full: bool
+    organization_id: int,
+    *,
+    today: dt.date,
+    wakes: dict[int, tuple[dt.date | None, bool, str]],
+    full: bool,
 ) -> None:
     """Replace the wake rows of the evaluated bills (all the organization's after a full read).
 
@@ -444,16 +507,21 @@ def _write_wakes(
                     cursor.execute(f"DELETE FROM {table} WHERE bill_id IN ({marks})", chunk)
     insert_rows(
         table,
-        ("bill_id", "organization_id", "wake_on"),
-        ((pk, organization_id, day) for pk, day in wakes.items() if day is not None),
+        ("bill_id", "organization_id", "wake_on", "allows_freeze", "done"),
+        (
+            (pk, organization_id, day, allows, stages)
+            for pk, (day, allows, stages) in wakes.items()
+            if day is not None
+        ),
     )
 
 
 def previous_run(organization_id: int, version: PolicyVersion, today: dt.date) -> Since | None:
     """The bounds of an incremental read, when the last run allows one (else a full read).
 
-    It does when the organization's last run used the same policy version, recorded its window
-    and was for ``today`` or earlier. Changes are read from ``WAKE_MARGIN`` before that run
+    It does when the organization's last run used the same policy version, recorded its window,
+    wrote its wake rows in the current format (``WAKE_FORMAT``) and was for ``today`` or
+    earlier. Changes are read from ``WAKE_MARGIN`` before that run
     started: a bill written by a transaction still open when the run read the ledger is seen
     by the next run.
     """
@@ -468,6 +536,8 @@ def previous_run(organization_id: int, version: PolicyVersion, today: dt.date) -
         return None
     summary = last.summary or {}
     if summary.get("policy_version") != version.number or not summary.get("window_to"):
+        return None
+    if summary.get("wakes") != WAKE_FORMAT:
         return None
     return Since(
         window_to=dt.date.fromisoformat(summary["window_to"]),
@@ -532,6 +602,7 @@ def run_organization(
             "by_stage": dict(sorted(evaluation.by_stage.items())),
             "read": "full" if evaluation.full else "changed",
             "window_to": evaluation.window_to.isoformat() if evaluation.window_to else None,
+            "wakes": WAKE_FORMAT,
         }
         run = DunningRun.objects.create(
             organization_id=organization_id,

@@ -156,6 +156,13 @@ def _events(
             allows_access_freeze=not Lease.objects.get(pk=lease.pk).allows_access_freeze,
             updated_at=clock.now(),
         )
+    elif roll < 0.9:
+        # A lease leaves the chased statuses (voided by mistake) or comes back; its bills are
+        # read again, and while it is void its bills' wake rows must not be trusted.
+        status = Lease.objects.get(pk=lease.pk).status
+        Lease.objects.filter(pk=lease.pk).update(
+            status="void" if status != "void" else "active", updated_at=clock.now()
+        )
 
 
 def test_wake_rows_follow_the_ladder_and_leave_with_the_bill(
@@ -206,3 +213,22 @@ def test_a_new_policy_version_reads_the_whole_window_again(
     # A run for an earlier date than the last one reads everything too.
     earlier, _ = run_module.run_organization(org.pk, today=day, dry_run=False)
     assert earlier.full
+
+
+def test_wake_rows_of_an_older_format_are_not_trusted(
+    org: Any, manager: Any, portfolio_of_leases: list[Lease], travel: Any
+) -> None:
+    day = dt.date(2026, 2, 10)
+    travel(day)
+    run_module.run_organization(org.pk, today=day, dry_run=False)
+    assert BillWake.objects.filter(organization_id=org.pk).exclude(done="{}").exists()
+    last = DunningRun.objects.filter(organization_id=org.pk).latest("id")
+    assert last.summary["wakes"] == run_module.WAKE_FORMAT
+    # The same last run, as a version that kept no lease flag or stages in its wake rows.
+    summary = {k: v for k, v in last.summary.items() if k != "wakes"}
+    DunningRun.objects.filter(pk=last.pk).update(summary=summary)
+    BillWake.objects.filter(organization_id=org.pk).update(done="{}", allows_freeze=False)
+    next_day = day + dt.timedelta(days=1)
+    expected = full_read(org.pk, next_day)
+    got, evaluation = incremental(org.pk, next_day)
+    assert evaluation.full and got == expected
