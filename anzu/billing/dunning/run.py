@@ -91,6 +91,8 @@ class Evaluation:
     # freeze flag and the stages entered after today's run (JSON), kept in its wake row.
     wakes: dict[int, tuple[dt.date | None, bool, str]] = field(default_factory=dict)
     full: bool = True  # the whole window was read (not only what changed since the last run)
+    # Bills read from their wake rows (due today or earlier: the run deletes those rows anyway).
+    woken: set[int] = field(default_factory=set)
     window_to: dt.date | None = None
 
 
@@ -186,11 +188,7 @@ CHANGED_BILLS = (
 # the last run, so their wake row's lease flag and stages still hold, and neither the lease nor
 # the transitions need reading. The lease must still be one whose bills are chased (a status
 # change stamps the lease, so a lease that stopped being one long ago is excluded here).
-WOKEN_SQL = f"""
-    SELECT b.id, b.lease_id, b.customer_id, b.project_id, b.building_id, b.due_date,
-           b.amount - b.paid_amount, w.allows_freeze, w.done
-    FROM dunning_billwake w CROSS JOIN billing_bill b
-    WHERE w.organization_id = %(org)s AND w.wake_on <= %(today)s AND b.id = w.bill_id
+_WOKEN_FILTER = f"""
       AND b.status = 'open' AND b.due_date >= %(lo)s AND b.due_date <= %(hi)s
       AND b.amount > b.paid_amount AND b.due_date <= %(hi_prev)s
       AND b.updated_at <= %(since)s
@@ -201,6 +199,41 @@ WOKEN_SQL = f"""
         SELECT xl.id FROM leasing_lease xl
         WHERE xl.organization_id = %(org)s AND xl.status IN ({NOT_DUNNED_SQL}))
 """
+_BILL_COLUMNS = (
+    "b.id, b.lease_id, b.customer_id, b.project_id, b.building_id, b.due_date, "
+    "b.amount - b.paid_amount"
+)
+# SQLite: one query, driven by the wake rows (CROSS JOIN keeps that order).
+WOKEN_SQL = f"""
+    SELECT {_BILL_COLUMNS}, w.allows_freeze, w.done
+    FROM dunning_billwake w CROSS JOIN billing_bill b
+    WHERE w.organization_id = %(org)s AND w.wake_on <= %(today)s AND b.id = w.bill_id
+    {_WOKEN_FILTER}
+"""
+# PostgreSQL: the wake rows first, then their bills by primary key. (As one join the planner,
+# going by the statistics of a table rewritten every day, may hash the whole window's bills
+# even when few wake.)
+WOKEN_ROWS_SQL = """
+    SELECT w.bill_id, w.allows_freeze, w.done FROM dunning_billwake w
+    WHERE w.organization_id = %(org)s AND w.wake_on <= %(today)s
+"""
+WOKEN_BILLS_SQL = (
+    f"SELECT {_BILL_COLUMNS} FROM billing_bill b WHERE b.id = ANY(%(ids)s) {_WOKEN_FILTER}"
+)
+
+
+def _woken(cursor: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The bills due to wake that neither changed nor whose lease changed since the last run,
+    with their wake rows' lease flag and stages."""
+    if connection.vendor != "postgresql":
+        cursor.execute(WOKEN_SQL, params)
+        return list(cursor.fetchall())
+    cursor.execute(WOKEN_ROWS_SQL, params)
+    kept = {bill_id: (allows, done) for bill_id, allows, done in cursor.fetchall()}
+    if not kept:
+        return []
+    cursor.execute(WOKEN_BILLS_SQL, {**params, "ids": list(kept)})
+    return [(*row, *kept[row[0]]) for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
@@ -213,8 +246,9 @@ class Since:
 
 def candidate_rows(
     organization_id: int, lo: dt.date, hi: dt.date, *, today: dt.date, since: Since | None = None
-) -> tuple[list[Candidate], dict[int, dict[str, dt.date]]]:
-    """Open, unpaid bills due in ``[lo, hi]`` and their stored transitions.
+) -> tuple[list[Candidate], dict[int, dict[str, dt.date]], set[int]]:
+    """Open, unpaid bills due in ``[lo, hi]``, their stored transitions, and which of them were
+    read from their wake rows.
 
     With ``since`` only the bills that may have changed or woken since the previous run: the
     changed ones read in full, the others from their wake rows (two queries). A bill without
@@ -235,10 +269,7 @@ def candidate_rows(
     with connection.cursor() as cursor:
         cursor.execute(CANDIDATES_SQL.format(bills=bills, only=only, dunned=DUNNED_SQL), params)
         rows = cursor.fetchall()
-        woken = []
-        if since is not None:
-            cursor.execute(WOKEN_SQL, params)
-            woken = cursor.fetchall()
+        woken = _woken(cursor, params) if since is not None else []
     native = connection.vendor == "postgresql"  # dates and Decimals already
     convert = _Convert()
     for b, le, c, p, bu, d, o, allows, code, on in rows:
@@ -267,8 +298,9 @@ def candidate_rows(
                 }
             done[b] = parsed  # shared between bills: read, never changed
     # In due-date order whatever the plan: the actions are numbered, and worked, in this order.
+    woken_ids = {row[0] for row in woken}
     candidates.sort(key=lambda c: (c.due, c.bill_id))
-    return candidates, done
+    return candidates, done, woken_ids
 
 
 def _stages_json(done: dict[str, dt.date]) -> str:
@@ -472,7 +504,13 @@ def _write(
                 )
             )
     created = insert_rows(DunningAction._meta.db_table, ACTION_COLUMNS, rows)
-    _write_wakes(organization_id, today=today, wakes=evaluation.wakes, full=evaluation.full)
+    _write_wakes(
+        organization_id,
+        today=today,
+        wakes=evaluation.wakes,
+        full=evaluation.full,
+        woken=evaluation.woken,
+    )
     return created
 
 
@@ -482,11 +520,13 @@ def _write_wakes(
     today: dt.date,
     wakes: dict[int, tuple[dt.date | None, bool, str]],
     full: bool,
+    woken: set[int],
 ) -> None:
     """Replace the wake rows of the evaluated bills (all the organization's after a full read).
 
     Rows due today or earlier that were not rewritten belong to bills no longer open, unpaid
-    or in the window: they go too.
+    or in the window: they go too. The ``woken`` bills' rows are among those, so only the other
+    evaluated bills' rows are looked up one by one.
     """
     table = BillWake._meta.db_table
     with connection.cursor() as cursor:
@@ -497,7 +537,7 @@ def _write_wakes(
                 f"DELETE FROM {table} WHERE organization_id = %s AND wake_on <= %s",
                 [organization_id, today],
             )
-            later = list(wakes)
+            later = [pk for pk in wakes if pk not in woken]
             if connection.vendor == "postgresql":
                 cursor.execute(f"DELETE FROM {table} WHERE bill_id = ANY(%s)", [later])
             else:
@@ -551,7 +591,7 @@ def _evaluate_organization(
     """Read the organization's candidates, transitions and blocks; walk them (no writes)."""
     lo, hi = window(policy, today)
     since = previous_run(organization_id, version, today)
-    rows, done = candidate_rows(organization_id, lo, hi, today=today, since=since)
+    rows, done, woken = candidate_rows(organization_id, lo, hi, today=today, since=since)
     evaluation = evaluate(
         policy,
         today=today,
@@ -561,6 +601,7 @@ def _evaluate_organization(
         tags=tagged_customers(organization_id),
     )
     evaluation.full = since is None
+    evaluation.woken = woken
     evaluation.window_to = hi
     return evaluation
 
@@ -577,6 +618,11 @@ def run_organization(
         return evaluation, action_count(policy, evaluation)
     policy_ensure_default(organization_id)
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The run's queries are planned to read what they need through indexes; compiling
+            # them to machine code (JIT, on by default for costly plans) costs more than it saves.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
         # One run per organization at a time: the second waits here, then finds the first's
         # transitions and creates nothing.
         version = (
