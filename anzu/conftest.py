@@ -103,3 +103,12 @@ def admin_user(org: Any) -> Any:
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def browser_page(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A chromium page (1280 × 900) for browser tests; see :mod:`anzu.common.browser`."""
+    from anzu.common.browser import chromium_page
+
+    with chromium_page(monkeypatch, width=1280, height=900) as page:
+        yield page

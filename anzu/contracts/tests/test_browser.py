@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from anzu.common.browser import BROWSER_MARKS, chromium_page
+from anzu.common.browser import BROWSER_MARKS
 from anzu.common.testing import PASSWORD, make_user
 from anzu.contracts import services
 from anzu.contracts.tests.conftest import LEASE_TEXT
@@ -16,12 +16,6 @@ from anzu.contracts.tests.conftest import LEASE_TEXT
 SCREENSHOTS = Path(os.environ.get("ANZU_SCREENSHOT_DIR", "/tmp"))
 
 pytestmark = BROWSER_MARKS
-
-
-@pytest.fixture
-def browser_page(monkeypatch: pytest.MonkeyPatch) -> Any:
-    with chromium_page(monkeypatch, width=1280, height=900) as page:
-        yield page
 
 
 def log_in(page: Any, base: str, username: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from anzu.common import clock
-from anzu.common.browser import BROWSER_MARKS, chromium_page
+from anzu.common.browser import BROWSER_MARKS
 from anzu.common.testing import PASSWORD, OrganizationFactory, make_user
 from anzu.risk.signin.models import KnownDevice, KnownNetwork, LoginAttempt
 
@@ -18,12 +18,6 @@ from .conftest import code_for
 SCREENSHOTS = Path(os.environ.get("ANZU_SCREENSHOT_DIR", "/tmp"))
 
 pytestmark = BROWSER_MARKS
-
-
-@pytest.fixture
-def browser_page(monkeypatch: pytest.MonkeyPatch) -> Any:
-    with chromium_page(monkeypatch, width=1280, height=900) as page:
-        yield page
 
 
 @pytest.mark.django_db(transaction=True)
