@@ -165,14 +165,12 @@ ALL_BILLS = ("billing_bill b", "")
 # After a run of the same policy version, only these bills can have something to enter: the
 # bills due to wake (``BillWake``), the bills that entered the window since (due after the last
 # run's window), the open bills changed since (paid in part, reopened, created late), and the
-# bills of leases changed since (a lease flag or status). The last three are read in full here;
-# each part through its own index.
+# bills of leases changed since (a lease flag or status). The last three are read in full here:
+# the new ones straight from the window's index, the changed ones (due in the last run's
+# window, so no bill comes twice) each part through its own index.
+NEW_BILLS = ("billing_bill b", "AND b.due_date > %(hi_prev)s")
 CHANGED_BILLS = (
     """(
-        SELECT n.id FROM billing_bill n
-        WHERE n.organization_id = %(org)s AND n.status = 'open' AND n.due_date > %(hi_prev)s
-          AND n.due_date <= %(hi)s
-        UNION
         SELECT u.id FROM billing_bill u
         WHERE u.organization_id = %(org)s AND u.status = 'open' AND u.updated_at > %(since)s
         UNION
@@ -181,7 +179,7 @@ CHANGED_BILLS = (
         WHERE cl.organization_id = %(org)s AND cl.updated_at > %(since)s
           AND lb.status = 'open'
     ) c CROSS JOIN billing_bill b""",
-    "AND b.id = c.id",
+    "AND b.id = c.id AND b.due_date <= %(hi_prev)s",
 )
 
 # The bills due to wake that are none of the above: neither they nor their lease changed since
@@ -258,17 +256,20 @@ def candidate_rows(
     candidates: list[Candidate] = []
     done: dict[int, dict[str, dt.date]] = {}
     params: dict[str, Any] = {"org": organization_id, "lo": lo, "hi": hi}
-    bills, only = ALL_BILLS
+    reads = [ALL_BILLS]
     if since is not None:
-        bills, only = CHANGED_BILLS
+        reads = [NEW_BILLS, CHANGED_BILLS]
         params.update(
             today=today,
             hi_prev=since.window_to,
             since=connection.ops.adapt_datetimefield_value(since.changed_after),
         )
+    rows: list[Any] = []
     with connection.cursor() as cursor:
-        cursor.execute(CANDIDATES_SQL.format(bills=bills, only=only, dunned=DUNNED_SQL), params)
-        rows = cursor.fetchall()
+        for bills, only in reads:
+            sql = CANDIDATES_SQL.format(bills=bills, only=only, dunned=DUNNED_SQL)
+            cursor.execute(sql, params)
+            rows.extend(cursor.fetchall())
         woken = _woken(cursor, params) if since is not None else []
     native = connection.vendor == "postgresql"  # dates and Decimals already
     convert = _Convert()
