@@ -22,6 +22,8 @@ from anzu.onboarding.choices import ImportKind
 from anzu.onboarding.models import ImportJob
 from anzu.onboarding.reader import check_upload
 from anzu.onboarding.template import TEMPLATE_FILE_NAME, XLSX_CONTENT_TYPE, build_template
+from anzu.risk.approvals.schemas import ApprovalRequestOut
+from anzu.risk.approvals.web import accepted, is_request
 
 router = Router(tags=["import"])
 
@@ -71,7 +73,7 @@ def import_list(request: HttpRequest, paging: Query[PageParams]) -> Any:
     return page_of(qs.order_by("-created_at", "-id"), params=paging, present=services.job_summary)
 
 
-@router.post("/imports", response={202: ImportJobDetailOut, **ERRORS})
+@router.post("/imports", response={202: ImportJobDetailOut | ApprovalRequestOut, **ERRORS})
 def import_create(
     request: HttpRequest,
     file: File[UploadedFile],
@@ -81,7 +83,9 @@ def import_create(
 ) -> Any:
     """Upload an .xlsx workbook or a .csv file; the import runs in the background.
 
-    Poll ``GET /imports/{id}`` until ``status`` is ``done`` or ``failed``.
+    Poll ``GET /imports/{id}`` until ``status`` is ``done`` or ``failed``. An import that
+    writes (not a dry run) is guarded (``onboarding.import``): the answer is then the approval
+    request, and the import runs when a checker approves it.
     """
     user = caller(request)
     access.require(user, "import.run")
@@ -94,6 +98,8 @@ def import_create(
         partial=partial,
         dry_run=dry_run,
     )
+    if is_request(job):
+        return accepted(user, job)
     transaction.on_commit(lambda: tasks.run_import_job(job.pk))
     job.refresh_from_db()
     return Status(202, _detail(job))

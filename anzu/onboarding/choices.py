@@ -13,6 +13,8 @@ class ImportKind(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    # A job that writes waits here for a second person (maker-checker, ``onboarding.import``).
+    APPROVAL = "approval", _("Awaiting approval")
     QUEUED = "queued", _("Queued")
     VALIDATING = "validating", _("Validating")
     IMPORTING = "importing", _("Importing")

@@ -30,6 +30,7 @@ from anzu.onboarding.planner import Planner
 from anzu.onboarding.reader import FileProblem, read_file, sniff
 from anzu.onboarding.report import MAX_STORED_ERRORS, Issues
 from anzu.onboarding.rows import parse_rows
+from anzu.risk.approvals.models import ApprovalRequest
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +143,12 @@ def import_job_create(
     kind: str = ImportKind.AUTO,
     partial: bool = False,
     dry_run: bool = False,
-) -> ImportJob:
+) -> ImportJob | ApprovalRequest:
     """Check the upload (type, size, content) and queue a job; nothing else is written.
+
+    A job that writes (not a dry run) by a staff user is held for a second person's approval
+    when the organization's rule for ``onboarding.import`` applies (by default always): the
+    job then waits with status ``approval`` and the approval request is returned instead.
 
     Staff imports name ``by`` (their organization is used); operator runs from the command line
     may pass ``by=None`` and the ``organization``.
@@ -183,7 +188,46 @@ def import_job_create(
                 "dry_run": [None, job.dry_run],
             },
         )
+        if by is not None and not job.dry_run:
+            # An import that writes creates and activates leases in bulk: a second person approves
+            # it first (the rule is data; dry runs write nothing and are never held).
+            from anzu.risk.approvals.guard import guard
+
+            # Held until decided (the request's precondition reads this state).
+            ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.APPROVAL)
+            request = guard(
+                "onboarding.import",
+                by=by,
+                args={"job_id": job.pk, "sha256": job.sha256},
+                summary=_("Import %(file)s") % {"file": job.file_name},
+                diff=[
+                    ("file_name", None, job.file_name),
+                    ("size", None, job.size),
+                    ("sha256", None, job.sha256),
+                    ("kind", None, job.kind),
+                    ("partial", None, job.partial),
+                ],
+                obj=job,
+            )
+            if request is not None:
+                return request
+            ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
     return job
+
+
+def import_job_release(*, job: ImportJob, by: User, approval: Any) -> ImportJob:
+    """Run an import held for approval, as its maker, once a checker approved it."""
+    from anzu.risk.approvals.guard import guard
+
+    guard(
+        "onboarding.import", by=by, args={"job_id": job.pk, "sha256": job.sha256}, approval=approval
+    )
+    released = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.APPROVAL).update(
+        status=ImportStatus.QUEUED
+    )
+    if not released:
+        raise ValidationFailed("stale", _("The import no longer waits for approval."))
+    return import_job_run(job_id=job.pk)
 
 
 def import_job_run(*, job_id: int) -> ImportJob:

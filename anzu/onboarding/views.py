@@ -19,6 +19,7 @@ from anzu.onboarding.forms import ImportForm
 from anzu.onboarding.models import ImportJob
 from anzu.onboarding.report import errors_csv, localized
 from anzu.onboarding.template import TEMPLATE_FILE_NAME, XLSX_CONTENT_TYPE, build_template
+from anzu.risk.approvals.web import is_request, submitted
 
 # Errors shown on the page; the CSV download has all of them.
 PAGE_ERRORS = 500
@@ -49,6 +50,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
         except DomainError as err:
             form.add_error("kind" if err.field == "kind" else "file", localized_message(err))
         else:
+            if is_request(job):  # an import that writes waits for a second person
+                return submitted(request, job)
             transaction.on_commit(lambda: tasks.run_import_job(job.pk))
             return redirect("onboarding:job", pk=job.pk)
     jobs = onboarding_access.jobs_for_user(request.user).select_related("created_by")[:20]

@@ -29,7 +29,9 @@ def _post(client, headers, data, name="onboarding.xlsx", **fields):
     )
 
 
-def test_upload_creates_a_job_and_reports_it(client, manager, django_capture_on_commit_callbacks):
+def test_upload_creates_a_job_and_reports_it(
+    client, manager, django_capture_on_commit_callbacks, imports_unguarded
+):
     headers = _auth(manager)
     data = workbook(
         units=[unit_row("101"), unit_row("102")],
@@ -53,7 +55,7 @@ def test_upload_creates_a_job_and_reports_it(client, manager, django_capture_on_
 
 
 def test_errors_are_returned_by_sheet_row_and_column(
-    client, manager, django_capture_on_commit_callbacks
+    client, manager, django_capture_on_commit_callbacks, imports_unguarded
 ):
     headers = _auth(manager)
     data = csv_file("units", [unit_row("101", list_rent="abc")])

@@ -39,7 +39,7 @@ def _good_file(tmp_path):
     return path
 
 
-def test_cli_imports_and_prints_a_summary(org, manager, tmp_path):
+def test_cli_imports_and_prints_a_summary(org, manager, tmp_path, imports_unguarded):
     path = _good_file(tmp_path)
     output = _call(str(path), "--org", org.slug, "--user", manager.username)
     assert "done" in output
@@ -113,3 +113,20 @@ def test_cli_writes_the_template(tmp_path, db):
     text = _call("--template", str(out))
     assert "Template written" in text
     assert "房源 units" in load_workbook(out).sheetnames
+
+
+def test_cli_import_by_a_user_waits_for_a_second_person(org, manager, tmp_path):
+    from anzu.risk.approvals.models import ApprovalRequest
+    from anzu.risk.approvals.testing import approve_as
+
+    before = db_counts()
+    output = _call(str(_good_file(tmp_path)), "--org", org.slug, "--user", manager.username)
+    request = ApprovalRequest.objects.get(action="onboarding.import")
+    assert f"request #{request.pk} waits for a checker" in output
+    assert db_counts()["units"] == before["units"]
+    job = ImportJob.objects.get()
+    assert job.status == "approval" and job.payload
+    done = approve_as(request)
+    assert isinstance(done, ImportJob) and done.status == "done" and done.payload is None
+    assert db_counts()["units"] == before["units"] + 2
+    assert AuditEvent.objects.filter(action="import.unit.create", actor=manager).count() == 2

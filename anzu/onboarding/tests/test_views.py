@@ -41,7 +41,7 @@ def test_import_page_shows_the_form_and_template_link(client_manager):
 
 
 def test_upload_runs_the_job_and_shows_progress_and_report(
-    client_manager, django_capture_on_commit_callbacks
+    client_manager, django_capture_on_commit_callbacks, imports_unguarded
 ):
     data = workbook(
         units=[unit_row("101"), unit_row("102")],
@@ -82,7 +82,7 @@ def test_a_running_job_polls_every_second(client_manager, manager):
 
 
 def test_errors_are_shown_and_downloadable_as_csv(
-    client_manager, django_capture_on_commit_callbacks
+    client_manager, django_capture_on_commit_callbacks, imports_unguarded
 ):
     data = workbook(units=[unit_row("101"), unit_row("101")])
     before = db_counts()
@@ -154,3 +154,21 @@ def test_job_creation_is_audited(client_manager, manager, django_capture_on_comm
     assert job.partial is True
     event = AuditEvent.objects.get(action="import.job.create")
     assert event.actor == manager and event.object_id == str(job.pk)
+
+
+def test_an_upload_that_writes_waits_for_approval_and_its_page_says_so(client_manager, manager):
+    from anzu.risk.approvals.models import ApprovalRequest
+
+    before = db_counts()
+    response = _upload(client_manager, workbook(units=[unit_row("101")]))
+    request = ApprovalRequest.objects.get(action="onboarding.import")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("approvals:detail", args=[request.pk])
+    assert request.maker == manager and request.status == "pending"
+    assert db_counts()["units"] == before["units"]
+    job = ImportJob.objects.get()
+    page = client_manager.get(reverse("onboarding:job", args=[job.pk])).content.decode()
+    assert "every 15s" in page and "every 1s" not in page
+    assert "本次导入须经第二人审批" in page
+    detail = client_manager.get(response["Location"]).content.decode()
+    assert job.sha256 in detail

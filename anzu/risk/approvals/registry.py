@@ -134,6 +134,13 @@ def _rule_version(args: dict[str, Any], organization_id: int) -> str:
 # Executors: call the real service with the approved request --------------------------------
 
 
+def _import_job_state(args: dict[str, Any], organization_id: int) -> str:
+    from anzu.onboarding.models import ImportJob
+
+    job = ImportJob.objects.filter(pk=args["job_id"], organization_id=organization_id).first()
+    return "missing" if job is None else f"import:{job.pk}:{job.status}:{job.sha256}"
+
+
 def _exec_lease_create(request: Any, maker: User) -> dict[str, Any]:
     from anzu.leasing import services
     from anzu.leasing.models import Lease
@@ -251,6 +258,21 @@ def _exec_role_grant(request: Any, maker: User) -> dict[str, Any]:
     return {"object_type": "core.user", "object_id": target.pk, "roles": request.args["roles"]}
 
 
+def _exec_import(request: Any, maker: User) -> dict[str, Any]:
+    from anzu.onboarding import services
+    from anzu.onboarding.models import ImportJob
+
+    job = services.import_job_release(
+        job=ImportJob.objects.get(pk=request.args["job_id"]), by=maker, approval=request
+    )
+    return {
+        "object_type": "onboarding.importjob",
+        "object_id": job.pk,
+        "status": job.status,
+        "counts": job.counts,
+    }
+
+
 def _exec_rule_change(request: Any, maker: User) -> dict[str, Any]:
     from anzu.risk.approvals import services
     from anzu.risk.approvals.models import ApprovalRule
@@ -328,6 +350,13 @@ ACTIONS: dict[str, GuardedAction] = {
             _exec_role_grant,
         ),
         GuardedAction(
+            "onboarding.import",
+            _("Import units, customers and leases from a file"),
+            "lease.activate",
+            _import_job_state,
+            _exec_import,
+        ),
+        GuardedAction(
             "approvals.rule_change",
             _("Change an approval rule"),
             "approvals.rules",
@@ -371,6 +400,10 @@ FIELD_LABELS: dict[str, str | Promise] = {
     "checkers_required": _("Checkers required"),
     "checker_capability": _("Checker capability"),
     "active": _("Active"),
+    "file_name": _("File"),
+    "size": _("Size (bytes)"),
+    "sha256": _("SHA-256"),
+    "partial": _("Import the valid rows only"),
 }
 
 

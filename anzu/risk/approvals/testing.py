@@ -25,6 +25,7 @@ _MODELS = {
     "core.user": ("anzu.core.models", "User"),
     "approvals.approvalrule": ("anzu.risk.approvals.models", "ApprovalRule"),
     "documents.document": ("anzu.documents.models", "Document"),
+    "onboarding.importjob": ("anzu.onboarding.models", "ImportJob"),
 }
 
 

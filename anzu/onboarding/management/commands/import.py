@@ -13,6 +13,7 @@ from anzu.core.models import Organization, User
 from anzu.onboarding import services
 from anzu.onboarding.choices import ImportKind, ImportStatus
 from anzu.onboarding.template import build_template
+from anzu.risk.approvals.models import ApprovalRequest
 
 # Exit statuses: 0 imported (or valid, with --dry-run); 1 nothing imported because of errors;
 # 3 --partial imported the valid rows and skipped the rows listed.
@@ -70,6 +71,12 @@ class Command(BaseCommand):
                 )
             except DomainError as err:
                 raise CommandError(f"{path.name}: {err.message}") from None
+            if isinstance(job, ApprovalRequest):
+                self.stdout.write(
+                    f"Submitted for approval: request #{job.pk} waits for a checker "
+                    "(the import runs once it is approved)."
+                )
+                return
             job = services.import_job_run(job_id=job.pk)
         self._report(job)
         if job.status == ImportStatus.FAILED:

@@ -351,6 +351,40 @@ def _rule_happened(s: dict[str, Any]) -> bool:
     return ApprovalRule.objects.get(pk=s["rule"].pk).checkers_required == 2
 
 
+# onboarding.import ---------------------------------------------------------------------------
+
+
+def _import_setup(w: dict[str, Any]) -> dict[str, Any]:
+    from anzu.onboarding.tests.helpers import customer_row, lease_row, unit_row, workbook
+
+    place = {"project_code": "IMP", "building_code": "IB"}
+    data = workbook(
+        units=[unit_row("701", project_name="导入公寓", **place)],
+        customers=[customer_row(71, project_code="IMP")],
+        leases=[lease_row("701", 71, lease_code="HT-IMPORT-701", **place)],
+    )
+    return {"data": data}
+
+
+def _import_api(c: Client, s: dict[str, Any]) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return c.post("/api/v1/imports", {"file": SimpleUploadedFile("leases.xlsx", s["data"])})
+
+
+def _import_ui(c: Client, s: dict[str, Any]) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return c.post(
+        reverse("onboarding:import"),
+        {"file": SimpleUploadedFile("leases.xlsx", s["data"]), "kind": "auto"},
+    )
+
+
+def _import_happened(s: dict[str, Any]) -> bool:
+    return Lease.objects.filter(code="HT-IMPORT-701", status="active").exists()
+
+
 CASES: dict[str, Case] = {
     "lease.create": Case(_create_setup, _create_api, _create_ui, _create_happened),
     "lease.activate": Case(_activate_setup, _activate_api, _activate_ui, _activate_happened),
@@ -362,6 +396,7 @@ CASES: dict[str, Case] = {
     "settlement.credit_report": Case(_report_setup, _report_api, _report_ui, _report_happened),
     "core.role_grant": Case(_roles_setup, _roles_api, _roles_ui, _roles_happened),
     "approvals.rule_change": Case(_rule_setup, _rule_api, _rule_ui, _rule_happened),
+    "onboarding.import": Case(_import_setup, _import_api, _import_ui, _import_happened),
 }
 
 
