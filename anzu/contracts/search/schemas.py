@@ -38,7 +38,9 @@ class RenewalOut(OutputSchema):
     updated_at: dt.datetime
 
 
-class ContractRowOut(OutputSchema):
+class ContractSummaryOut(OutputSchema):
+    """The fields a contract row shows, on the board and in search results."""
+
     id: int
     title: str
     status: str
@@ -59,6 +61,9 @@ class ContractRowOut(OutputSchema):
     monthly_rent: Decimal | None
     risk_level: str
     risk_level_label: str
+
+
+class ContractRowOut(ContractSummaryOut):
     renewal: RenewalOut | None
 
 
@@ -78,27 +83,7 @@ class SnippetOut(OutputSchema):
     hit: bool
 
 
-class HitOut(OutputSchema):
-    id: int
-    title: str
-    status: str
-    project_id: int | None
-    project_name: str
-    unit_id: int | None
-    unit_code: str
-    lease_id: int | None
-    lease_code: str
-    lessor_name: str
-    lessee_name: str
-    address: str
-    start_date: dt.date | None
-    end_date: dt.date | None
-    terminated_on: dt.date | None
-    days_left: int | None
-    bucket: str
-    monthly_rent: Decimal | None
-    risk_level: str
-    risk_level_label: str
+class HitOut(ContractSummaryOut):
     match: str
     matched_field: str
     snippet: list[SnippetOut]
