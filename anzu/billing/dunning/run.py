@@ -299,9 +299,8 @@ def candidate_rows(
                 }
             done[b] = parsed  # shared between bills: read, never changed
     # In due-date order whatever the plan: the actions are numbered, and worked, in this order.
-    woken_ids = {row[0] for row in woken}
     candidates.sort(key=lambda c: (c.due, c.bill_id))
-    return candidates, done, woken_ids
+    return candidates, done, {row[0] for row in woken}
 
 
 def _stages_json(done: dict[str, dt.date]) -> str:
